@@ -1,0 +1,122 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "herald",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "herald", targets: ["herald"]),
+        // Channel plugins: each one a shared library the host loads with dlopen.
+        .library(name: "HeraldHTTP", type: .dynamic, targets: ["HTTPChannel"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/stencilproject/Stencil.git", from: "0.15.1"),
+    ],
+    targets: [
+        // MARK: - Plugin SDK (the C ABI and the Swift kit); depends on nothing of the host.
+        .target(
+            name: "CHeraldPlugin",
+            path: "plugin-sdk",
+            exclude: ["Sources", "examples", "Package.swift", "README.md"],
+            sources: ["src"]
+        ),
+        .target(
+            name: "HeraldPluginKit",
+            dependencies: ["CHeraldPlugin"],
+            path: "plugin-sdk/Sources/HeraldPluginKit",
+            swiftSettings: strict
+        ),
+
+        // MARK: - Host
+        .target(
+            name: "HeraldCore",
+            dependencies: [.product(name: "Stencil", package: "Stencil")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "HeraldStore",
+            dependencies: ["HeraldCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "HeraldPluginHost",
+            dependencies: ["CHeraldPlugin", "HeraldCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "HeraldDispatch",
+            dependencies: [
+                "HeraldCore", "HeraldStore", "HeraldPluginHost",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "HeraldAPI",
+            dependencies: [
+                "HeraldCore", "HeraldDispatch",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "herald",
+            dependencies: [
+                "HeraldAPI", "HeraldDispatch", "HeraldPluginHost", "HeraldStore", "HeraldCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // MARK: - Channel plugins
+        .target(
+            name: "CCurlShim",
+            linkerSettings: [.linkedLibrary("curl")]
+        ),
+        .target(
+            name: "HTTPChannel",
+            dependencies: ["HeraldPluginKit", "CCurlShim"],
+            path: "Plugins/HTTP",
+            exclude: ["README.md"],
+            swiftSettings: strict
+        ),
+
+        // MARK: - Tests
+        .target(
+            name: "HeraldTesting",
+            dependencies: ["HeraldPluginHost", "HeraldCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "HeraldCoreTests",
+            dependencies: ["HeraldCore", "HeraldStore", "HeraldDispatch"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "PluginTests",
+            dependencies: ["HeraldTesting", "HeraldPluginHost", "HeraldCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["HeraldTesting"],
+            swiftSettings: strict
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

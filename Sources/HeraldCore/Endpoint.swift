@@ -1,0 +1,33 @@
+/// A push destination: one channel plugin instance and the rules that
+/// decide what reaches it.
+public struct Endpoint: Sendable {
+    public var name: String
+    public var team: String
+    /// The plugin's channel name ("http", "file", ...).
+    public var channel: String
+    public var levels: Set<Level>
+    public var throttle: ThrottleRule
+    public var retry: RetryPolicy
+    /// Seconds the host waits for one attempt's outcome.
+    public var timeoutSeconds: Double
+    /// How many deliveries may be in flight at once to this endpoint.
+    public var maxInFlight: Int
+    /// The channel config as a JSON object, already checked against the plugin's schema.
+    public var config: JSONValue
+
+    public init(
+        name: String, team: String, channel: String, levels: Set<Level> = Level.defaultFilter,
+        throttle: ThrottleRule = ThrottleRule(), retry: RetryPolicy = RetryPolicy(),
+        timeoutSeconds: Double = 5, maxInFlight: Int = 64, config: JSONValue = .object([:])
+    ) {
+        self.name = name
+        self.team = team
+        self.channel = channel
+        self.levels = levels
+        self.throttle = throttle
+        self.retry = retry
+        self.timeoutSeconds = timeoutSeconds
+        self.maxInFlight = maxInFlight
+        self.config = config
+    }
+}

@@ -1,0 +1,77 @@
+import CHeraldPlugin
+public import Logging
+import Synchronization
+
+/// The `herald_host_api` tables handed to plugins, one per plugin so that a
+/// log line can be tagged with the plugin that wrote it.
+///
+/// C callbacks capture nothing, so what they need (the logger, which table
+/// is whose) lives here, process-wide.
+enum HostServices {
+    private struct Speaker {
+        var name: String
+        var logger: Logger
+    }
+
+    /// Table address → who owns it.
+    private static let speakers = Mutex<[UInt: Speaker]>([:])
+
+    /// The logger for host-side messages about plugins (double completions...).
+    static let logger = Mutex<Logger?>(nil)
+
+    /// A new table for one plugin. Never freed: the ABI lets a plugin keep
+    /// it until the process exits.
+    static func makeTable(for name: String, logger: Logger) -> UnsafeMutablePointer<herald_host_api> {
+        let table = UnsafeMutablePointer<herald_host_api>.allocate(capacity: 1)
+        table.initialize(to: herald_host_api(
+            abi_version: UInt32(HERALD_ABI_MAJOR << 16 | HERALD_ABI_MINOR),
+            struct_size: UInt32(MemoryLayout<herald_host_api>.size),
+            log: { table, level, message, length in HostServices.log(table, level, message, length) },
+            complete: { token, outcome, retryAfter, reason, length in
+                CompletionBridge.shared.complete(token: token, outcome: outcome, retryAfterMs: retryAfter,
+                                                 reason: HostServices.string(reason, length))
+            },
+            now_ms: { HostServices.nowMs() }
+        ))
+        speakers.withLock { $0[UInt(bitPattern: table)] = Speaker(name: name, logger: logger) }
+        return table
+    }
+
+    /// Renames a table's owner once its descriptor tells the channel.
+    static func rename(_ table: UnsafeMutablePointer<herald_host_api>, to name: String) {
+        speakers.withLock { $0[UInt(bitPattern: table)]?.name = name }
+    }
+
+    static func nowMs() -> UInt64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return UInt64(spec.tv_sec) * 1000 + UInt64(spec.tv_nsec) / 1_000_000
+    }
+
+    static func string(_ pointer: UnsafePointer<CChar>?, _ length: Int) -> String {
+        guard let pointer, length > 0 else { return "" }
+        return pointer.withMemoryRebound(to: UInt8.self, capacity: length) {
+            String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
+        }
+    }
+
+    private static func log(_ table: UnsafePointer<herald_host_api>?, _ level: herald_log_level,
+                            _ message: UnsafePointer<CChar>?, _ length: Int) {
+        let speaker = table.flatMap { table in speakers.withLock { $0[UInt(bitPattern: table)] } }
+        guard let speaker else { return }
+        let text = string(message, length)
+        let swiftLevel: Logger.Level = switch level {
+        case HERALD_LOG_DEBUG: .debug
+        case HERALD_LOG_WARNING: .warning
+        case HERALD_LOG_ERROR: .error
+        default: .info
+        }
+        speaker.logger.log(level: swiftLevel, "\(text)", metadata: ["plugin": "\(speaker.name)"])
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,0 +1,88 @@
+import CHeraldPlugin
+import Synchronization
+public import Foundation
+public import Logging
+
+/// Every plugin found in the plugins folders, and every file refused.
+public struct PluginCatalog: Sendable {
+    public var plugins: [String: LoadedPlugin] = [:]
+    public var failures: [PluginLoadError] = []
+
+    public init() {}
+
+    /// Plugins ordered by channel name.
+    public var sorted: [LoadedPlugin] { plugins.values.sorted { $0.channel < $1.channel } }
+}
+
+/// Finds and loads channel plugins.
+///
+/// A file that cannot be a plugin (not a shared library, no entry symbol,
+/// another ABI major, a channel already taken) is refused with a log line
+/// naming the file and the reason; loading goes on with the next one.
+public struct PluginLoader: Sendable {
+    private let logger: Logger
+
+    public init(logger: Logger) {
+        self.logger = logger
+        HostServices.logger.withLock { $0 = logger }
+    }
+
+    /// Loads every `*.so` in `directories`, in name order. Blocks (dlopen);
+    /// call it off the cooperative pool.
+    public func load(directories: [String]) -> PluginCatalog {
+        var catalog = PluginCatalog()
+        for directory in directories {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+            if names.isEmpty { logger.warning("No plugins found", metadata: ["plugins.directory": "\(directory)"]) }
+            for name in names.sorted() where name.hasSuffix(".so") {
+                let file = (directory as NSString).appendingPathComponent(name)
+                do throws(PluginLoadError) {
+                    let plugin = try load(file: file)
+                    if let taken = catalog.plugins[plugin.channel] {
+                        throw PluginLoadError(file: file, reason: "channel \"\(plugin.channel)\" is already provided by \(taken.file)")
+                    }
+                    catalog.plugins[plugin.channel] = plugin
+                    logger.info("Loaded plugin", metadata: [
+                        "plugin": "\(plugin.channel)", "plugin.version": "\(plugin.version)", "plugin.file": "\(file)",
+                    ])
+                } catch {
+                    catalog.failures.append(error)
+                    logger.error("Refused plugin", metadata: ["plugin.file": "\(file)", "reason": "\(error.reason)"])
+                }
+            }
+        }
+        return catalog
+    }
+
+    /// Loads one file.
+    public func load(file: String) throws(PluginLoadError) -> LoadedPlugin {
+        // Never unloaded: once a Swift library is in, the Swift runtime keeps
+        // pointers into it, and dlclose would leave them dangling.
+        guard let library = dlopen(file, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
+            let reason = dlerror().map { String(cString: $0) } ?? "unknown error"
+            throw PluginLoadError(file: file, reason: "not a loadable shared library: \(reason)")
+        }
+        guard let symbol = dlsym(library, HERALD_PLUGIN_ENTRY_SYMBOL) else {
+            dlclose(library)
+            throw PluginLoadError(file: file, reason: "no \(HERALD_PLUGIN_ENTRY_SYMBOL) symbol: not a Herald plugin")
+        }
+        let entry = unsafeBitCast(symbol, to: herald_plugin_entry_fn.self)
+        let table = HostServices.makeTable(for: (file as NSString).lastPathComponent, logger: logger)
+        var message = [CChar](repeating: 0, count: Int(HERALD_ERROR_CAPACITY))
+        let hostVersion = UInt32(HERALD_ABI_MAJOR << 16 | HERALD_ABI_MINOR)
+        guard let descriptor = entry(hostVersion, table, &message, message.count) else {
+            let reason = message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+            throw PluginLoadError(file: file, reason: "the plugin refused to load: \(reason.isEmpty ? "no reason given" : reason)")
+        }
+        let major = descriptor.pointee.abi_version >> 16
+        guard major == UInt32(HERALD_ABI_MAJOR) else {
+            throw PluginLoadError(file: file, reason: "built for plugin ABI \(major).\(descriptor.pointee.abi_version & 0xFFFF); this host speaks \(HERALD_ABI_MAJOR).\(HERALD_ABI_MINOR)")
+        }
+        guard descriptor.pointee.struct_size >= UInt32(MemoryLayout<herald_plugin_descriptor>.size) else {
+            throw PluginLoadError(file: file, reason: "descriptor struct_size \(descriptor.pointee.struct_size) is smaller than ABI 1.0's \(MemoryLayout<herald_plugin_descriptor>.size)")
+        }
+        let plugin = try LoadedPlugin(file: file, descriptor: descriptor)
+        HostServices.rename(table, to: plugin.channel)
+        return plugin
+    }
+}

@@ -1,0 +1,60 @@
+import GRDB
+
+extension SQLiteStore {
+    /// Append-only: a shipped migration is never edited; change the schema
+    /// with a new one.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "event") { t in
+                t.column("row", .integer).primaryKey(autoincrement: true)
+                t.column("eventID", .text).notNull()
+                t.column("team", .text).notNull()
+                t.column("alertKey", .text).notNull()
+                t.column("body", .blob).notNull()
+                t.column("receivedAt", .double).notNull()
+            }
+            try db.create(table: "delivery") { t in
+                t.column("id", .integer).primaryKey(autoincrement: true)
+                t.column("eventRow", .integer).notNull().references("event", column: "row")
+                t.column("endpoint", .text).notNull()
+                t.column("policy", .text).notNull()
+                t.column("level", .text).notNull()
+                t.column("previousLevel", .text)
+                t.column("status", .text).notNull()
+                    .check { ["pending", "delivered", "dead"].contains($0) }
+                t.column("attempts", .integer).notNull()
+                t.column("notBefore", .double).notNull()
+                t.column("lastError", .text)
+                t.column("updatedAt", .double).notNull()
+            }
+            try db.create(index: "delivery_by_status", on: "delivery", columns: ["status", "id"])
+            try db.create(index: "delivery_by_event", on: "delivery", columns: ["eventRow"])
+            try db.create(table: "attempt") { t in
+                t.column("deliveryID", .integer).notNull().references("delivery")
+                t.column("attempt", .integer).notNull()
+                t.column("startedAt", .double).notNull()
+                t.column("finishedAt", .double).notNull()
+                t.column("outcome", .text).notNull()
+                t.column("reason", .text).notNull()
+            }
+            try db.create(index: "attempt_by_delivery", on: "attempt", columns: ["deliveryID"])
+            try db.create(table: "throttle") { t in
+                t.column("endpoint", .text).notNull()
+                t.column("policy", .text).notNull()
+                t.column("objectID", .text).notNull()
+                t.column("lastPushAt", .double).notNull()
+                t.column("pushes", .integer).notNull()
+                t.column("lastLevel", .text).notNull()
+                t.primaryKey(["endpoint", "policy", "objectID"])
+            }
+            try db.create(table: "autoClear") { t in
+                t.column("alertKey", .text).primaryKey()
+                t.column("eventRow", .integer).notNull().references("event", column: "row")
+                t.column("deadline", .double).notNull()
+            }
+            try db.create(index: "autoClear_by_deadline", on: "autoClear", columns: ["deadline"])
+        }
+        return migrator
+    }
+}

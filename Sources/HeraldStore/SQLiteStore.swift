@@ -1,0 +1,215 @@
+public import Foundation
+public import HeraldCore
+import GRDB
+
+/// The embedded default store: one SQLite file in WAL mode.
+///
+/// Every method is one transaction. The dispatcher batches many events or
+/// attempts into each call, which is what makes durable ingest fast: the
+/// cost of a commit is paid once per batch, not per event.
+public final class SQLiteStore: Store {
+    /// How far a commit is durable.
+    public enum Durability: String, Sendable {
+        /// Survives a crash of the process (kill -9): WAL, synchronous=NORMAL.
+        case process
+        /// Survives power loss too: synchronous=FULL, an fsync per commit.
+        case power
+    }
+
+    private let pool: DatabasePool
+    private let encoder = JSONEncoder()
+    private let decoder = JSONDecoder()
+
+    public init(path: String, durability: Durability = .process) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: durability == .power ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
+        }
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(pool)
+    }
+
+    // MARK: - Writes
+
+    public func commit(_ batch: IngestBatch) async throws -> [Int64] {
+        let encoded = try batch.events.map { try encoder.encode($0) }
+        let now = Date().timeIntervalSince1970
+        return try await pool.write { db in
+            var eventRows: [Int64] = []
+            eventRows.reserveCapacity(encoded.count)
+            let insertEvent = try db.cachedStatement(sql: """
+                INSERT INTO event (eventID, team, alertKey, body, receivedAt) VALUES (?, ?, ?, ?, ?)
+                """)
+            for (event, body) in zip(batch.events, encoded) {
+                try insertEvent.execute(arguments: [event.id, event.team, event.alertKey, body, now])
+                eventRows.append(db.lastInsertedRowID)
+            }
+            let insertDelivery = try db.cachedStatement(sql: """
+                INSERT INTO delivery (eventRow, endpoint, policy, level, previousLevel, status, attempts, notBefore, updatedAt)
+                VALUES (?, ?, ?, ?, ?, 'pending', 0, 0, ?)
+                """)
+            var ids: [Int64] = []
+            ids.reserveCapacity(batch.deliveries.count)
+            for delivery in batch.deliveries {
+                try insertDelivery.execute(arguments: [
+                    eventRows[delivery.eventIndex], delivery.endpoint, delivery.policy, delivery.level.rawValue,
+                    delivery.previousLevel?.rawValue, now,
+                ])
+                ids.append(db.lastInsertedRowID)
+            }
+            let upsertThrottle = try db.cachedStatement(sql: """
+                INSERT INTO throttle (endpoint, policy, objectID, lastPushAt, pushes, lastLevel) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (endpoint, policy, objectID) DO UPDATE SET
+                  lastPushAt = excluded.lastPushAt, pushes = excluded.pushes, lastLevel = excluded.lastLevel
+                """)
+            let deleteThrottle = try db.cachedStatement(sql: """
+                DELETE FROM throttle WHERE endpoint = ? AND policy = ? AND objectID = ?
+                """)
+            for (key, state) in batch.throttle {
+                if let state {
+                    try upsertThrottle.execute(arguments: [
+                        key.endpoint, key.policy, key.objectID, state.lastPushAt, state.pushes, state.lastLevel.rawValue,
+                    ])
+                } else {
+                    try deleteThrottle.execute(arguments: [key.endpoint, key.policy, key.objectID])
+                }
+            }
+            for key in batch.disarmTimeouts {
+                try db.execute(literal: "DELETE FROM autoClear WHERE alertKey = \(key)")
+            }
+            for (key, timeout) in batch.armTimeouts {
+                try db.execute(literal: """
+                    INSERT INTO autoClear (alertKey, eventRow, deadline) VALUES (\(key), \(eventRows[timeout.eventIndex]), \(timeout.deadline))
+                    ON CONFLICT (alertKey) DO UPDATE SET eventRow = excluded.eventRow, deadline = excluded.deadline
+                    """)
+            }
+            return ids
+        }
+    }
+
+    public func record(_ attempts: [AttemptRecord]) async throws {
+        guard !attempts.isEmpty else { return }
+        try await pool.write { db in
+            let insertAttempt = try db.cachedStatement(sql: """
+                INSERT INTO attempt (deliveryID, attempt, startedAt, finishedAt, outcome, reason) VALUES (?, ?, ?, ?, ?, ?)
+                """)
+            let update = try db.cachedStatement(sql: """
+                UPDATE delivery SET status = ?, attempts = ?, notBefore = ?, lastError = ?, updatedAt = ? WHERE id = ?
+                """)
+            for record in attempts {
+                try insertAttempt.execute(arguments: [
+                    record.deliveryID, record.attempt, record.startedAt, record.finishedAt, record.outcome.name,
+                    record.outcome.reason,
+                ])
+                let (status, notBefore): (String, Double) = switch record.next {
+                case .delivered: ("delivered", 0)
+                case .retryAt(let at): ("pending", at)
+                case .dead: ("dead", 0)
+                }
+                let lastError: String? = record.next == .delivered ? nil : record.outcome.reason
+                try update.execute(arguments: [status, record.attempt, notBefore, lastError, record.finishedAt,
+                                               record.deliveryID])
+            }
+        }
+    }
+
+    public func replayDead(team: String?, ids: [Int64]?) async throws -> [PendingDelivery] {
+        try await pool.write { db in
+            let filter = Self.filter(team: team, ids: ids)
+            let rows = try Self.pendingQuery(status: "dead", filter: filter).fetchAll(db)
+            try db.execute(literal: """
+                UPDATE delivery SET status = 'pending', attempts = 0, notBefore = 0
+                WHERE id IN (SELECT delivery.id FROM delivery JOIN event ON event.row = delivery.eventRow
+                             WHERE delivery.status = 'dead' \(filter))
+                """)
+            return try rows.map { try self.pending(from: $0, resetAttempts: true) }
+        }
+    }
+
+    // MARK: - Reads
+
+    public func pendingDeliveries() async throws -> [PendingDelivery] {
+        try await pool.read { db in
+            try Self.pendingQuery(status: "pending", filter: "").fetchAll(db).map {
+                try self.pending(from: $0, resetAttempts: false)
+            }
+        }
+    }
+
+    public func throttleStates() async throws -> [ThrottleKey: ThrottleState] {
+        try await pool.read { db in
+            var states: [ThrottleKey: ThrottleState] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM throttle") {
+                let key = ThrottleKey(endpoint: row["endpoint"], policy: row["policy"], objectID: row["objectID"])
+                states[key] = ThrottleState(lastPushAt: row["lastPushAt"], pushes: row["pushes"],
+                                            lastLevel: Level(rawValue: row["lastLevel"]) ?? .critical)
+            }
+            return states
+        }
+    }
+
+    public func expiredAlerts(now: Double) async throws -> [Event] {
+        try await pool.read { db in
+            let request: SQLRequest<Data> = """
+                SELECT event.body FROM autoClear JOIN event ON event.row = autoClear.eventRow
+                WHERE autoClear.deadline <= \(now) ORDER BY autoClear.deadline
+                """
+            return try request.fetchAll(db).map { try self.decoder.decode(Event.self, from: $0) }
+        }
+    }
+
+    public func deliveries(team: String?, status: String?, limit: Int) async throws -> [DeliverySummary] {
+        try await pool.read { db in
+            let statusFilter: SQL = status.map { "AND delivery.status = \($0)" } ?? ""
+            let request: SQLRequest<Row> = """
+                SELECT delivery.*, event.eventID, event.team FROM delivery JOIN event ON event.row = delivery.eventRow
+                WHERE 1 \(Self.filter(team: team, ids: nil)) \(statusFilter) ORDER BY delivery.id DESC LIMIT \(limit)
+                """
+            return try request.fetchAll(db).map { row in
+                DeliverySummary(id: row["id"], eventID: row["eventID"], team: row["team"], endpoint: row["endpoint"],
+                                policy: row["policy"], level: row["level"], status: row["status"],
+                                attempts: row["attempts"], lastError: row["lastError"])
+            }
+        }
+    }
+
+    public func attempts(deliveryID: Int64) async throws -> [AttemptSummary] {
+        try await pool.read { db in
+            let request: SQLRequest<Row> = "SELECT * FROM attempt WHERE deliveryID = \(deliveryID) ORDER BY rowid"
+            return try request.fetchAll(db).map { row in
+                    AttemptSummary(attempt: row["attempt"], outcome: row["outcome"], reason: row["reason"],
+                                   startedAt: row["startedAt"], finishedAt: row["finishedAt"])
+                }
+        }
+    }
+
+    // MARK: - Helpers
+
+    private static func filter(team: String?, ids: [Int64]?) -> SQL {
+        var sql: SQL = ""
+        if let team { sql += " AND event.team = \(team)" }
+        if let ids { sql += " AND delivery.id IN \(ids)" }
+        return sql
+    }
+
+    private static func pendingQuery(status: String, filter: SQL) -> SQLRequest<Row> {
+        """
+        SELECT delivery.id, delivery.policy, delivery.endpoint, delivery.level, delivery.previousLevel,
+               delivery.attempts, delivery.notBefore, event.body
+        FROM delivery JOIN event ON event.row = delivery.eventRow
+        WHERE delivery.status = \(status) \(filter) ORDER BY delivery.id
+        """
+    }
+
+    private func pending(from row: Row, resetAttempts: Bool) throws -> PendingDelivery {
+        let id: Int64 = row["id"]
+        let event = try decoder.decode(Event.self, from: row["body"] as Data)
+        let previous: String? = row["previousLevel"]
+        let push = Push(event: event, policy: row["policy"], endpoint: row["endpoint"],
+                        level: Level(rawValue: row["level"]) ?? event.pushLevel,
+                        previousLevel: previous.flatMap(Level.init(rawValue:)), deliveryID: "herald-\(id)")
+        return PendingDelivery(id: id, push: push, attempts: resetAttempts ? 0 : row["attempts"],
+                               notBefore: resetAttempts ? 0 : row["notBefore"])
+    }
+}

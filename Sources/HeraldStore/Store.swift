@@ -1,0 +1,133 @@
+public import Foundation
+public import HeraldCore
+
+/// Identifies one throttle key: (endpoint, policy, monitored object).
+public struct ThrottleKey: Sendable, Hashable {
+    public let endpoint: String
+    public let policy: String
+    public let objectID: String
+
+    public init(endpoint: String, policy: String, objectID: String) {
+        self.endpoint = endpoint
+        self.policy = policy
+        self.objectID = objectID
+    }
+}
+
+/// A delivery to create: one push of one event, as the router and throttle decided.
+public struct NewDelivery: Sendable {
+    public let eventIndex: Int
+    public let endpoint: String
+    public let policy: String
+    public let level: Level
+    public let previousLevel: Level?
+
+    public init(eventIndex: Int, endpoint: String, policy: String, level: Level, previousLevel: Level?) {
+        self.eventIndex = eventIndex
+        self.endpoint = endpoint
+        self.policy = policy
+        self.level = level
+        self.previousLevel = previousLevel
+    }
+}
+
+/// Everything one ingest commit writes, in one transaction.
+public struct IngestBatch: Sendable {
+    public var events: [Event] = []
+    public var deliveries: [NewDelivery] = []
+    /// nil state: the key is forgotten (after a recovery).
+    public var throttle: [ThrottleKey: ThrottleState?] = [:]
+    /// Firing alerts with an auto-clear deadline (Unix seconds), by alert key.
+    public var armTimeouts: [String: (eventIndex: Int, deadline: Double)] = [:]
+    /// Alert keys whose auto-clear is no longer due (resolved).
+    public var disarmTimeouts: Set<String> = []
+
+    public init() {}
+    public var isEmpty: Bool { events.isEmpty }
+}
+
+/// A delivery waiting to be attempted, with what its worker needs.
+public struct PendingDelivery: Sendable {
+    public let id: Int64
+    public let push: Push
+    /// Attempts already made (0 for a new delivery).
+    public let attempts: Int
+    /// Unix seconds before which it must not be tried.
+    public let notBefore: Double
+
+    public init(id: Int64, push: Push, attempts: Int, notBefore: Double) {
+        self.id = id
+        self.push = push
+        self.attempts = attempts
+        self.notBefore = notBefore
+    }
+}
+
+/// The outcome of one attempt, and what it means for the delivery.
+public struct AttemptRecord: Sendable {
+    public enum Next: Sendable, Equatable {
+        case delivered
+        case retryAt(Double)
+        case dead
+    }
+
+    public let deliveryID: Int64
+    public let attempt: Int
+    public let startedAt: Double
+    public let finishedAt: Double
+    public let outcome: DeliveryOutcome
+    public let next: Next
+
+    public init(deliveryID: Int64, attempt: Int, startedAt: Double, finishedAt: Double, outcome: DeliveryOutcome,
+                next: Next) {
+        self.deliveryID = deliveryID
+        self.attempt = attempt
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.outcome = outcome
+        self.next = next
+    }
+}
+
+/// A delivery's state as the history and dead-letter listings show it.
+public struct DeliverySummary: Sendable, Codable {
+    public let id: Int64
+    public let eventID: String
+    public let team: String
+    public let endpoint: String
+    public let policy: String
+    public let level: String
+    public let status: String
+    public let attempts: Int
+    public let lastError: String?
+}
+
+/// One attempt as the delivery history shows it.
+public struct AttemptSummary: Sendable, Codable {
+    public let attempt: Int
+    public let outcome: String
+    public let reason: String
+    public let startedAt: Double
+    public let finishedAt: Double
+}
+
+/// Where Herald keeps what must survive a crash: events, the outbox of
+/// deliveries, their attempts, throttle state and auto-clear deadlines.
+///
+/// Implementations make each call one transaction.
+public protocol Store: Sendable {
+    /// Writes a batch of events with their deliveries; returns the ids of
+    /// the deliveries in `batch.deliveries` order.
+    func commit(_ batch: IngestBatch) async throws -> [Int64]
+    /// Records attempts and moves each delivery to its next state.
+    func record(_ attempts: [AttemptRecord]) async throws
+    /// Every delivery still pending, oldest first (for start-up).
+    func pendingDeliveries() async throws -> [PendingDelivery]
+    func throttleStates() async throws -> [ThrottleKey: ThrottleState]
+    /// Firing alerts whose auto-clear deadline has passed.
+    func expiredAlerts(now: Double) async throws -> [Event]
+    func deliveries(team: String?, status: String?, limit: Int) async throws -> [DeliverySummary]
+    func attempts(deliveryID: Int64) async throws -> [AttemptSummary]
+    /// Sets dead deliveries back to pending; returns them.
+    func replayDead(team: String?, ids: [Int64]?) async throws -> [PendingDelivery]
+}
