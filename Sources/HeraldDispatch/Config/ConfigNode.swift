@@ -1,0 +1,135 @@
+import Foundation
+import HeraldCore
+import Yams
+
+/// A YAML node with where it came from, so every config error can name the
+/// file, line and field.
+struct ConfigNode {
+    let node: Node
+    /// Dotted path from the root: "endpoints[2].levels[0]".
+    let path: String
+    let file: String
+
+    func error(_ message: String) -> ConfigError {
+        ConfigError(file: file, line: node.mark?.line, column: node.mark?.column, field: path, message: message)
+    }
+
+    private func child(_ node: Node, _ key: String) -> ConfigNode {
+        ConfigNode(node: node, path: path.isEmpty ? key : "\(path).\(key)", file: file)
+    }
+
+    /// The mapping's entries, refusing keys not in `allowed`.
+    func mapping(allowed: Set<String>) throws(ConfigError) -> [String: ConfigNode] {
+        guard case .mapping(let mapping) = node else { throw error("expected a mapping") }
+        var entries: [String: ConfigNode] = [:]
+        for (keyNode, value) in mapping {
+            guard let key = keyNode.string else { throw error("a key is not a string") }
+            let entry = child(value, key)
+            guard allowed.contains(key) else {
+                throw ConfigNode(node: keyNode, path: entry.path, file: file)
+                    .error("unknown field (known: \(allowed.sorted().joined(separator: ", ")))")
+            }
+            entries[key] = entry
+        }
+        return entries
+    }
+
+    func sequence() throws(ConfigError) -> [ConfigNode] {
+        guard case .sequence(let sequence) = node else { throw error("expected a list") }
+        return sequence.enumerated().map { ConfigNode(node: $1, path: "\(path)[\($0)]", file: file) }
+    }
+
+    func string() throws(ConfigError) -> String {
+        guard case .scalar(let scalar) = node else { throw error("expected a string") }
+        return scalar.string
+    }
+
+    func nonEmptyString() throws(ConfigError) -> String {
+        let text = try string()
+        guard !text.trimmingCharacters(in: .whitespaces).isEmpty else { throw error("must not be empty") }
+        return text
+    }
+
+    func strings() throws(ConfigError) -> [String] {
+        var result: [String] = []
+        for item in try sequence() { result.append(try item.nonEmptyString()) }
+        return result
+    }
+
+    func int(min: Int = .min, max: Int = .max) throws(ConfigError) -> Int {
+        guard let value = node.int else { throw error("expected an integer, found \"\(node.string ?? "?")\"") }
+        guard value >= min, value <= max else { throw error("must be between \(min) and \(max), found \(value)") }
+        return value
+    }
+
+    func bool() throws(ConfigError) -> Bool {
+        guard let value = node.bool else { throw error("expected true or false") }
+        return value
+    }
+
+    /// Seconds, from a number or a string with a unit: "500ms", "5s", "10m", "2h", "3d".
+    func duration() throws(ConfigError) -> Double {
+        if let seconds = node.float, node.string.map({ Double($0) != nil }) ?? false {
+            guard seconds >= 0 else { throw error("must not be negative") }
+            return seconds
+        }
+        let text = try string().trimmingCharacters(in: .whitespaces).lowercased()
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
+        for (suffix, factor) in units where text.hasSuffix(suffix) {
+            if let number = Double(text.dropLast(suffix.count)), number >= 0 { return number * factor }
+        }
+        throw error("expected a duration such as 30s, 5m, 2h or 3d, found \"\(text)\"")
+    }
+
+    /// The node as JSON, for a channel config the plugin's schema checks.
+    func json() throws(ConfigError) -> JSONValue {
+        switch node {
+        case .scalar(let scalar):
+            if scalar.style != .plain { return .string(scalar.string) }
+            if node.null != nil { return .null }
+            if let value = node.bool { return .bool(value) }
+            if let value = node.int { return .number(Double(value)) }
+            if let value = node.float { return .number(value) }
+            return .string(scalar.string)
+        case .sequence:
+            var items: [JSONValue] = []
+            for item in try sequence() { items.append(try item.json()) }
+            return .array(items)
+        case .mapping(let mapping):
+            var members: [String: JSONValue] = [:]
+            for (keyNode, value) in mapping {
+                guard let key = keyNode.string else { throw error("a key is not a string") }
+                members[key] = try child(value, key).json()
+            }
+            return .object(members)
+        case .alias:
+            throw error("YAML aliases are not supported here")
+        }
+    }
+
+    /// The node at a dotted path below this one ("headers.X-Token"), for
+    /// pointing at a field a plugin refused.
+    func descendant(_ dotted: String) -> ConfigNode? {
+        var current = self
+        for key in dotted.split(separator: ".").map(String.init) {
+            guard case .mapping(let mapping) = current.node,
+                  let value = mapping.first(where: { $0.key.string == key })?.value else { return nil }
+            current = current.child(value, key)
+        }
+        return current
+    }
+}
+
+/// A config file Herald cannot start with; says where and why.
+public struct ConfigError: Error, Sendable, CustomStringConvertible {
+    public let file: String
+    public let line: Int?
+    public let column: Int?
+    public let field: String
+    public let message: String
+
+    public var description: String {
+        let place = [file, line.map(String.init), column.map(String.init)].compactMap { $0 }.joined(separator: ":")
+        return field.isEmpty ? "\(place): \(message)" : "\(place): \(field): \(message)"
+    }
+}

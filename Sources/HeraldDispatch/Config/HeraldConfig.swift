@@ -1,0 +1,229 @@
+public import Foundation
+public import HeraldCore
+public import HeraldPluginHost
+import Yams
+
+/// A team: a tenant with its own API tokens, endpoints and policies.
+public struct Team: Sendable {
+    public var name: String
+    /// Bearer tokens (and Huawei X-Auth-Token values) that act for this team.
+    public var tokens: [String]
+    /// Huawei Cloud project ids whose pushed events belong to this team.
+    public var projectIDs: [String]
+
+    public init(name: String, tokens: [String], projectIDs: [String] = []) {
+        self.name = name
+        self.tokens = tokens
+        self.projectIDs = projectIDs
+    }
+}
+
+/// Everything `herald serve` reads from its YAML file.
+public struct HeraldConfig: Sendable {
+    public var file: String
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// Largest request body accepted by ingest, in bytes.
+    public var maxBodyBytes = 1 << 20
+    public var databasePath = "herald.sqlite"
+    public var durability = "process"
+    public var pluginDirectories: [String] = []
+    /// Auto-clear for Huawei events that give no `timeout`.
+    public var defaultTimeoutSeconds = 3 * 86400
+    public var teams: [Team] = []
+    public var endpoints: [Endpoint] = []
+    public var policies: [Policy] = []
+
+    public init(file: String) { self.file = file }
+
+    /// Reads and checks a config file, loading the plugins it names to
+    /// check every endpoint's channel config against its plugin's schema.
+    /// - Parameter loadPlugins: loads the plugins of the given folders.
+    /// - Throws: `ConfigError` naming the file, line and field.
+    public static func load(
+        file: String, loadPlugins: ([String]) -> PluginCatalog
+    ) throws(ConfigError) -> (HeraldConfig, PluginCatalog) {
+        let text: String
+        do {
+            text = try String(contentsOfFile: file, encoding: .utf8)
+        } catch {
+            throw ConfigError(file: file, line: nil, column: nil, field: "", message: "cannot read: \(error.localizedDescription)")
+        }
+        return try parse(yaml: text, file: file, loadPlugins: loadPlugins)
+    }
+
+    public static func parse(
+        yaml: String, file: String, loadPlugins: ([String]) -> PluginCatalog
+    ) throws(ConfigError) -> (HeraldConfig, PluginCatalog) {
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: yaml) else {
+                throw ConfigError(file: file, line: 1, column: 1, field: "", message: "the file is empty")
+            }
+            root = node
+        } catch let error as ConfigError {
+            throw error
+        } catch {
+            throw ConfigError(file: file, line: nil, column: nil, field: "", message: "not valid YAML: \(error)")
+        }
+        var config = HeraldConfig(file: file)
+        let top = try ConfigNode(node: root, path: "", file: file)
+            .mapping(allowed: ["server", "storage", "plugins", "huawei", "teams", "endpoints", "policies"])
+        try config.readServer(top["server"])
+        try config.readStorage(top["storage"])
+        let baseDirectory = (file as NSString).deletingLastPathComponent
+        if let plugins = top["plugins"] {
+            let fields = try plugins.mapping(allowed: ["directories"])
+            config.pluginDirectories = try fields["directories"]?.strings().map {
+                $0.hasPrefix("/") ? $0 : (baseDirectory as NSString).appendingPathComponent($0)
+            } ?? []
+        }
+        if let huawei = top["huawei"] {
+            let fields = try huawei.mapping(allowed: ["default_timeout"])
+            if let timeout = fields["default_timeout"] { config.defaultTimeoutSeconds = Int(try timeout.duration()) }
+        }
+        let catalog = loadPlugins(config.pluginDirectories)
+        try config.readTeams(top["teams"])
+        try config.readEndpoints(top["endpoints"], catalog: catalog)
+        try config.readPolicies(top["policies"])
+        return (config, catalog)
+    }
+
+    // MARK: - Sections
+
+    private mutating func readServer(_ node: ConfigNode?) throws(ConfigError) {
+        guard let node else { return }
+        let fields = try node.mapping(allowed: ["host", "port", "max_body_bytes"])
+        if let host = fields["host"] { self.host = try host.nonEmptyString() }
+        if let port = fields["port"] { self.port = try port.int(min: 0, max: 65535) }
+        if let max = fields["max_body_bytes"] { maxBodyBytes = try max.int(min: 1024) }
+    }
+
+    private mutating func readStorage(_ node: ConfigNode?) throws(ConfigError) {
+        guard let node else { return }
+        let fields = try node.mapping(allowed: ["path", "durability"])
+        if let path = fields["path"] {
+            let value = try path.nonEmptyString()
+            databasePath = value.hasPrefix("/") ? value
+                : ((file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(value)
+        }
+        if let mode = fields["durability"] {
+            durability = try mode.string()
+            guard ["process", "power"].contains(durability) else {
+                throw mode.error("expected process (survives kill -9) or power (fsync per commit), found \"\(durability)\"")
+            }
+        }
+    }
+
+    private mutating func readTeams(_ node: ConfigNode?) throws(ConfigError) {
+        guard let node else { return }
+        var tokensSeen: Set<String> = []
+        for item in try node.sequence() {
+            let fields = try item.mapping(allowed: ["name", "tokens", "project_ids"])
+            guard let name = fields["name"] else { throw item.error("name: required") }
+            let team = Team(name: try name.nonEmptyString(), tokens: try fields["tokens"]?.strings() ?? [],
+                            projectIDs: try fields["project_ids"]?.strings() ?? [])
+            guard !teams.contains(where: { $0.name == team.name }) else { throw name.error("team \"\(team.name)\" is declared twice") }
+            for token in team.tokens where !tokensSeen.insert(token).inserted {
+                throw fields["tokens"]!.error("a token is given to two teams")
+            }
+            teams.append(team)
+        }
+    }
+
+    private mutating func readEndpoints(_ node: ConfigNode?, catalog: PluginCatalog) throws(ConfigError) {
+        guard let node else { return }
+        for item in try node.sequence() {
+            let fields = try item.mapping(allowed: [
+                "name", "team", "channel", "levels", "push_cycle", "push_frequency", "retries", "timeout",
+                "backoff", "max_backoff", "max_in_flight", "config",
+            ])
+            guard let nameNode = fields["name"] else { throw item.error("name: required") }
+            guard let teamNode = fields["team"] else { throw item.error("team: required") }
+            guard let channelNode = fields["channel"] else { throw item.error("channel: required") }
+            var endpoint = Endpoint(name: try nameNode.nonEmptyString(), team: try teamNode.nonEmptyString(),
+                                    channel: try channelNode.nonEmptyString())
+            guard !endpoints.contains(where: { $0.name == endpoint.name }) else {
+                throw nameNode.error("endpoint \"\(endpoint.name)\" is declared twice")
+            }
+            guard teams.contains(where: { $0.name == endpoint.team }) else {
+                throw teamNode.error("no team named \"\(endpoint.team)\"")
+            }
+            if let levels = fields["levels"] {
+                var set: Set<Level> = []
+                for levelNode in try levels.sequence() {
+                    let name = try levelNode.string()
+                    guard let level = Level(name: name) else {
+                        throw levelNode.error("unknown level \"\(name)\" (use \(Level.allCases.map(\.rawValue).joined(separator: ", ")))")
+                    }
+                    set.insert(level)
+                }
+                endpoint.levels = set
+            }
+            if let cycle = fields["push_cycle"] { endpoint.throttle.pushCycleSeconds = try cycle.duration() }
+            if let frequency = fields["push_frequency"] { endpoint.throttle.pushFrequency = try frequency.int(min: 0) }
+            if let retries = fields["retries"] { endpoint.retry.retries = try retries.int(min: 0, max: 100) }
+            if let backoff = fields["backoff"] { endpoint.retry.initialBackoffSeconds = try backoff.duration() }
+            if let maxBackoff = fields["max_backoff"] { endpoint.retry.maxBackoffSeconds = try maxBackoff.duration() }
+            if let timeout = fields["timeout"] {
+                endpoint.timeoutSeconds = try timeout.duration()
+                guard endpoint.timeoutSeconds > 0 else { throw timeout.error("must be more than 0") }
+            }
+            if let inFlight = fields["max_in_flight"] { endpoint.maxInFlight = try inFlight.int(min: 1, max: 10000) }
+            guard let plugin = catalog.plugins[endpoint.channel] else {
+                let known = catalog.plugins.keys.sorted().joined(separator: ", ")
+                throw channelNode.error("no plugin provides channel \"\(endpoint.channel)\" (loaded: \(known.isEmpty ? "none" : known))")
+            }
+            let configNode = fields["config"]
+            endpoint.config = try configNode?.json() ?? .object([:])
+            do {
+                try plugin.validate(config: endpoint.config)
+            } catch {
+                let at = error.field.flatMap { configNode?.descendant($0) } ?? configNode ?? item
+                throw ConfigError(file: file, line: at.node.mark?.line, column: at.node.mark?.column,
+                                  field: error.field.map { "\(item.path).config.\($0)" } ?? "\(item.path).config",
+                                  message: error.message)
+            }
+            endpoints.append(endpoint)
+        }
+    }
+
+    private mutating func readPolicies(_ node: ConfigNode?) throws(ConfigError) {
+        guard let node else { return }
+        for item in try node.sequence() {
+            let fields = try item.mapping(allowed: ["name", "team", "matchers", "endpoints"])
+            guard let nameNode = fields["name"] else { throw item.error("name: required") }
+            guard let teamNode = fields["team"] else { throw item.error("team: required") }
+            guard let endpointsNode = fields["endpoints"] else { throw item.error("endpoints: required") }
+            let name = try nameNode.nonEmptyString()
+            let team = try teamNode.nonEmptyString()
+            guard !policies.contains(where: { $0.id == name }) else { throw nameNode.error("policy \"\(name)\" is declared twice") }
+            guard teams.contains(where: { $0.name == team }) else { throw teamNode.error("no team named \"\(team)\"") }
+            var matchers: [Matcher] = []
+            for matcherNode in try fields["matchers"]?.sequence() ?? [] {
+                do {
+                    matchers.append(try Matcher(try matcherNode.string()))
+                } catch let error as MatcherError {
+                    throw matcherNode.error(error.description)
+                } catch let error as ConfigError {
+                    throw error
+                } catch {
+                    throw matcherNode.error("\(error)")
+                }
+            }
+            let targets = try endpointsNode.sequence()
+            var names: [String] = []
+            for target in targets {
+                let endpointName = try target.nonEmptyString()
+                guard let endpoint = endpoints.first(where: { $0.name == endpointName }) else {
+                    throw target.error("no endpoint named \"\(endpointName)\"")
+                }
+                guard endpoint.team == team else {
+                    throw target.error("endpoint \"\(endpointName)\" belongs to team \"\(endpoint.team)\", not \"\(team)\"")
+                }
+                names.append(endpointName)
+            }
+            policies.append(Policy(id: name, team: team, matchers: matchers, endpoints: names))
+        }
+    }
+}

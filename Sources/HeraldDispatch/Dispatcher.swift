@@ -1,0 +1,145 @@
+public import HeraldCore
+public import HeraldPluginHost
+public import HeraldStore
+import Foundation
+public import Logging
+public import ServiceLifecycle
+
+/// The delivery side of the daemon, as one `Service`: the writer, a worker
+/// per endpoint, the timeout tick and the auto-clear sweep.
+///
+/// On graceful shutdown it stops taking deliveries, lets those in flight
+/// finish (each bounded by its endpoint's timeout), writes what is queued,
+/// and closes the plugin instances.
+public final class Dispatcher: Service {
+    public let pipeline: Pipeline
+    private let config: HeraldConfig
+    private let catalog: PluginCatalog
+    private let store: any Store
+    private let logger: Logger
+    /// How often submissions past their timeout are given up, and due retries released.
+    private let tickInterval: Duration = .milliseconds(50)
+
+    public init(config: HeraldConfig, catalog: PluginCatalog, store: any Store, logger: Logger) {
+        self.config = config
+        self.catalog = catalog
+        self.store = store
+        self.logger = logger
+        pipeline = Pipeline(store: store, logger: logger)
+    }
+
+    public func run() async throws {
+        let workers = try await openWorkers()
+        let planner = Planner(
+            router: Router(policies: config.policies),
+            endpoints: Dictionary(uniqueKeysWithValues: config.endpoints.map { ($0.name, $0) }),
+            throttle: try await store.throttleStates(),
+            now: { Date().timeIntervalSince1970 })
+        let pending = try await store.pendingDeliveries()
+        if !pending.isEmpty {
+            logger.info("Resuming deliveries left pending", metadata: ["count": "\(pending.count)"])
+        }
+        await Self.distribute(pending, to: workers, logger: logger)
+
+        let pipeline = pipeline
+        let logger = logger
+        await withDiscardingTaskGroup { writer in
+            writer.addTask {
+                await pipeline.run(planner: planner) { await Self.distribute($0, to: workers, logger: logger) }
+            }
+            await withDiscardingTaskGroup { timers in
+                timers.addTask { await Self.tick(workers: workers, every: self.tickInterval) }
+                timers.addTask { await self.sweepExpiredAlerts() }
+                await withDiscardingTaskGroup { running in
+                    for worker in workers.values { running.addTask { await worker.run() } }
+                    try? await gracefulShutdown()
+                    logger.info("Draining deliveries in flight")
+                    for worker in workers.values { await worker.stop() }
+                }
+                timers.cancelAll()
+            }
+            pipeline.finish()
+        }
+        for worker in workers.values { await worker.close() }
+        logger.info("Dispatcher stopped")
+    }
+
+    private func openWorkers() async throws -> [String: EndpointWorker] {
+        var workers: [String: EndpointWorker] = [:]
+        for endpoint in config.endpoints {
+            guard let plugin = catalog.plugins[endpoint.channel] else { continue }
+            var fields = plugin.defaultTemplates
+            for field in plugin.schema.templateFields {
+                if let text = endpoint.config[field]?.stringValue { fields[field] = text }
+            }
+            do {
+                let templates = try TemplateSet(fields: fields)
+                let instance = try await Self.offPool { () throws(PluginConfigError) in try plugin.open(config: endpoint.config) }
+                workers[endpoint.name] = EndpointWorker(endpoint: endpoint, instance: instance, templates: templates,
+                                                        pipeline: pipeline, logger: logger)
+            } catch {
+                // Its deliveries stay pending in the store until a restart with a working config.
+                logger.error("Endpoint disabled: its plugin could not open it", metadata: [
+                    "endpoint": "\(endpoint.name)", "plugin": "\(endpoint.channel)", "reason": "\(error)"])
+            }
+        }
+        return workers
+    }
+
+    private static func distribute(_ deliveries: [PendingDelivery], to workers: [String: EndpointWorker],
+                                   logger: Logger) async {
+        var byEndpoint: [String: [PendingDelivery]] = [:]
+        for delivery in deliveries { byEndpoint[delivery.push.endpoint, default: []].append(delivery) }
+        for (endpoint, list) in byEndpoint {
+            if let worker = workers[endpoint] {
+                await worker.enqueue(list)
+            } else {
+                logger.warning("Deliveries kept pending for a disabled endpoint",
+                               metadata: ["endpoint": "\(endpoint)", "count": "\(list.count)"])
+            }
+        }
+    }
+
+    private static func tick(workers: [String: EndpointWorker], every interval: Duration) async {
+        while !Task.isCancelled {
+            expireOverdueSubmissions()
+            let now = Date().timeIntervalSince1970
+            for worker in workers.values { await worker.tick(now: now) }
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    /// Turns firing alerts whose auto-clear time passed into recoveries.
+    private func sweepExpiredAlerts() async {
+        while !Task.isCancelled {
+            do {
+                let expired = try await store.expiredAlerts(now: Date().timeIntervalSince1970)
+                if !expired.isEmpty {
+                    let now = Date()
+                    let recoveries = expired.map { event in
+                        var recovery = event
+                        recovery.status = .resolved
+                        recovery.endsAt = now
+                        recovery.annotations["herald_auto_cleared"] = "true"
+                        return recovery
+                    }
+                    try await pipeline.ingest(recoveries)
+                    logger.info("Auto-cleared alerts past their timeout", metadata: ["count": "\(recoveries.count)"])
+                }
+            } catch {
+                logger.error("Auto-clear sweep failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    /// Runs a blocking call (a plugin's open) on its own thread, off the
+    /// cooperative pool.
+    static func offPool<T: Sendable, E: Error>(_ body: @escaping @Sendable () throws(E) -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
+            }
+        }
+    }
+}

@@ -1,0 +1,92 @@
+public import HeraldCore
+public import HeraldStore
+public import Logging
+import Synchronization
+
+/// The one writer: takes events and attempt outcomes from any number of
+/// callers, and commits them in batches.
+///
+/// SQLite commits are the cost of durability; a commit per event caps
+/// ingest at the disk's commit rate. Instead, callers queue their work and
+/// wait; the writer loop takes everything queued, routes and throttles it
+/// (`Planner`), commits it in one transaction, hands the new deliveries to
+/// the endpoint workers and only then wakes the callers. Their 2xx thus
+/// always follows the commit.
+public final class Pipeline: Sendable {
+    private struct Queued {
+        var ingests: [(events: [Event], done: CheckedContinuation<Void, any Error>)] = []
+        var attempts: [AttemptRecord] = []
+    }
+
+    private let store: any Store
+    private let queue = Mutex(Queued())
+    private let wake: AsyncStream<Void>.Continuation
+    private let signals: AsyncStream<Void>
+    private let logger: Logger
+
+    public init(store: any Store, logger: Logger) {
+        self.store = store
+        self.logger = logger
+        (signals, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Makes `events` durable and routes them; returns once committed.
+    public func ingest(_ events: [Event]) async throws {
+        guard !events.isEmpty else { return }
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+            queue.withLock { $0.ingests.append((events, done)) }
+            wake.yield()
+        }
+    }
+
+    /// Queues an attempt's record; it is written with the next batch.
+    func record(_ attempt: AttemptRecord) {
+        queue.withLock { $0.attempts.append(attempt) }
+        wake.yield()
+    }
+
+    /// Runs the writer until `finish()` and the queue is drained.
+    func run(planner: Planner, deliver: @Sendable ([PendingDelivery]) async -> Void) async {
+        var planner = planner
+        for await _ in signals {
+            while true {
+                let work = queue.withLock { queued in
+                    defer { queued = Queued() }
+                    return queued
+                }
+                if work.ingests.isEmpty && work.attempts.isEmpty { break }
+                await write(work, planner: &planner, deliver: deliver)
+            }
+        }
+    }
+
+    /// Ends `run` once what is queued is written.
+    func finish() { wake.finish() }
+
+    private func write(_ work: Queued, planner: inout Planner,
+                       deliver: @Sendable ([PendingDelivery]) async -> Void) async {
+        if !work.attempts.isEmpty {
+            do {
+                try await store.record(work.attempts)
+            } catch {
+                // The deliveries themselves are safe: still pending in the
+                // store, they are tried again after a restart.
+                logger.error("Could not record attempts", metadata: ["error": "\(error)", "count": "\(work.attempts.count)"])
+            }
+        }
+        guard !work.ingests.isEmpty else { return }
+        let events = work.ingests.flatMap(\.events)
+        let plan = planner.plan(events)
+        do {
+            let ids = try await store.commit(plan.batch)
+            planner.keep(plan)
+            await deliver(zip(ids, plan.batch.deliveries).map { id, delivery in
+                PendingDelivery(id: id, push: plan.push(for: delivery, id: id), attempts: 0, notBefore: 0)
+            })
+            for ingest in work.ingests { ingest.done.resume() }
+        } catch {
+            logger.error("Could not store events", metadata: ["error": "\(error)", "count": "\(events.count)"])
+            for ingest in work.ingests { ingest.done.resume(throwing: error) }
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import HeraldCore
+import HeraldStore
+
+/// Routes events through policies and the endpoints' throttles, producing
+/// what one commit writes. Keeps the throttle state in memory (loaded from
+/// the store at start) and changes it only once a commit succeeded.
+struct Planner {
+    struct Plan {
+        var batch = IngestBatch()
+        /// The throttle state to keep once the batch is committed.
+        var throttle: [ThrottleKey: ThrottleState?] { batch.throttle }
+
+        func push(for delivery: NewDelivery, id: Int64) -> Push {
+            Push(event: batch.events[delivery.eventIndex], policy: delivery.policy, endpoint: delivery.endpoint,
+                 level: delivery.level, previousLevel: delivery.previousLevel, deliveryID: "herald-\(id)")
+        }
+    }
+
+    let router: Router
+    let endpoints: [String: Endpoint]
+    var throttle: [ThrottleKey: ThrottleState]
+    let now: @Sendable () -> Double
+
+    /// Plans a batch without changing the kept state, so a failed commit
+    /// leaves nothing half-applied.
+    func plan(_ events: [Event]) -> Plan {
+        var plan = Plan()
+        plan.batch.events = events
+        let now = now()
+        for (index, event) in events.enumerated() {
+            if event.status == .resolved {
+                plan.batch.disarmTimeouts.insert(event.alertKey)
+                plan.batch.armTimeouts[event.alertKey] = nil
+            } else if let timeout = event.timeoutSeconds, timeout > 0 {
+                let deadline = max(event.startsAt.timeIntervalSince1970, now) + Double(timeout)
+                plan.batch.armTimeouts[event.alertKey] = (index, deadline)
+                plan.batch.disarmTimeouts.remove(event.alertKey)
+            }
+            for route in router.routes(for: event) {
+                guard let endpoint = endpoints[route.endpoint] else { continue }
+                let key = ThrottleKey(endpoint: route.endpoint, policy: route.policy, objectID: event.objectID)
+                // A key touched earlier in this batch counts with its new state.
+                let state = plan.batch.throttle[key] ?? throttle[key]
+                let decision = endpoint.throttle.decide(level: event.pushLevel, levels: endpoint.levels,
+                                                        state: state, now: now)
+                if decision.state != state { plan.batch.throttle[key] = .some(decision.state) }
+                if decision.pushes {
+                    plan.batch.deliveries.append(NewDelivery(
+                        eventIndex: index, endpoint: route.endpoint, policy: route.policy, level: event.pushLevel,
+                        previousLevel: state?.lastLevel))
+                }
+            }
+        }
+        return plan
+    }
+
+    mutating func keep(_ plan: Plan) {
+        for (key, state) in plan.throttle { throttle[key] = state }
+    }
+}
