@@ -1,0 +1,96 @@
+import Foundation
+import HTTPTypes
+public import HeraldDispatch
+import HeraldCore
+public import Hummingbird
+
+/// Who may send what: API tokens and Huawei project ids, each mapped to its team.
+public struct TeamDirectory: Sendable {
+    private let teamByToken: [String: String]
+    private let teamByProject: [String: String]
+
+    public init(teams: [Team]) {
+        var byToken: [String: String] = [:]
+        var byProject: [String: String] = [:]
+        for team in teams {
+            for token in team.tokens { byToken[token] = team.name }
+            for project in team.projectIDs { byProject[project] = team.name }
+        }
+        teamByToken = byToken
+        teamByProject = byProject
+    }
+
+    /// The team of a `Authorization: Bearer <token>` header.
+    func team(bearer header: String?) throws(APIError) -> String {
+        guard let header, header.lowercased().hasPrefix("bearer ") else {
+            throw APIError(.unauthorized, field: "Authorization", "missing bearer token")
+        }
+        guard let team = teamByToken[String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)] else {
+            throw APIError(.unauthorized, field: "Authorization", "unknown token")
+        }
+        return team
+    }
+
+    /// The team of a Huawei project, if the token belongs to it.
+    func team(project: String, token: String?) throws(APIError) -> String {
+        guard let token, !token.isEmpty else { throw APIError(.unauthorized, field: "X-Auth-Token", "missing token") }
+        guard let team = teamByProject[project], teamByToken[token] == team else {
+            throw APIError(.unauthorized, field: "X-Auth-Token", "token not valid for project \(project)")
+        }
+        return team
+    }
+}
+
+/// The ingest routes: Herald's native JSON and Huawei Cloud's push API.
+/// Each answers only after the events are durable.
+public struct IngestRoutes<Context: RequestContext>: Sendable {
+    let pipeline: Pipeline
+    let teams: TeamDirectory
+    let maxBodyBytes: Int
+    let defaultTimeoutSeconds: Int
+
+    public init(pipeline: Pipeline, teams: TeamDirectory, maxBodyBytes: Int, defaultTimeoutSeconds: Int) {
+        self.pipeline = pipeline
+        self.teams = teams
+        self.maxBodyBytes = maxBodyBytes
+        self.defaultTimeoutSeconds = defaultTimeoutSeconds
+    }
+
+    public func addRoutes(to router: Hummingbird.Router<Context>) {
+        router.post("/api/v1/events") { request, context in try await ingestNative(request, context) }
+        router.put("/v2/:project_id/push/events") { request, context in try await ingestHuawei(request, context) }
+    }
+
+    private func ingestNative(_ request: Request, _ context: Context) async throws -> Response {
+        let team = try teams.team(bearer: request.headers[.authorization])
+        let body = try decodeBody(NativeIngestBody.self, from: try await collect(request))
+        let now = Date()
+        let events = body.events.map { $0.event(team: team, now: now) }
+        try await pipeline.ingest(events)
+        let answer = #"{"accepted":\#(events.count),"ids":[\#(events.map { "\"\($0.id)\"" }.joined(separator: ","))]}"#
+        return Response(status: .accepted, headers: [.contentType: "application/json"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(string: answer)))
+    }
+
+    private func ingestHuawei(_ request: Request, _ context: Context) async throws -> Response {
+        let project = try context.parameters.require("project_id")
+        let team = try teams.team(project: project, token: request.headers[HTTPField.Name("X-Auth-Token")!])
+        let body = try decodeBody(HuaweiIngestBody.self, from: try await collect(request))
+        let clear = request.uri.queryParameters["action"].map { String($0) } == "clear"
+        let now = Date()
+        let events = body.events.map {
+            $0.event(team: team, clear: clear, defaultTimeout: defaultTimeoutSeconds, now: now)
+        }
+        try await pipeline.ingest(events)
+        return Response(status: .noContent)
+    }
+
+    private func collect(_ request: Request) async throws -> [UInt8] {
+        do {
+            let buffer = try await request.body.collect(upTo: maxBodyBytes)
+            return Array(buffer.readableBytesView)
+        } catch {
+            throw APIError(.contentTooLarge, field: "body", "larger than \(maxBodyBytes) bytes")
+        }
+    }
+}

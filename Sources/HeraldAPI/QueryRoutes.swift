@@ -1,0 +1,45 @@
+import Foundation
+public import HeraldStore
+public import Hummingbird
+
+/// Read-only views of a team's deliveries: history and dead letters.
+public struct QueryRoutes<Context: RequestContext>: Sendable {
+    let store: any Store
+    let teams: TeamDirectory
+
+    public init(store: any Store, teams: TeamDirectory) {
+        self.store = store
+        self.teams = teams
+    }
+
+    public func addRoutes(to router: Hummingbird.Router<Context>) {
+        // GET /api/v1/deliveries?status=dead&limit=100
+        router.get("/api/v1/deliveries") { request, _ -> Response in
+            let team = try teams.team(bearer: request.headers[.authorization])
+            let status = request.uri.queryParameters["status"].map(String.init)
+            if let status, !["pending", "delivered", "dead"].contains(status) {
+                throw APIError.badRequest("status", "expected pending, delivered or dead")
+            }
+            let limit = request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 100
+            return try json(try await store.deliveries(team: team, status: status, limit: min(max(limit, 1), 1000)))
+        }
+        // GET /api/v1/deliveries/{id}/attempts
+        router.get("/api/v1/deliveries/:id/attempts") { request, context -> Response in
+            let team = try teams.team(bearer: request.headers[.authorization])
+            guard let id = Int64(try context.parameters.require("id")) else {
+                throw APIError.badRequest("id", "expected a delivery id")
+            }
+            // Another team's delivery is answered as missing, not as forbidden.
+            let mine = try await store.deliveries(team: team, status: nil, limit: 1_000_000).contains { $0.id == id }
+            guard mine else { throw APIError(.notFound, field: "id", "no such delivery") }
+            return try json(try await store.attempts(deliveryID: id))
+        }
+    }
+
+    private func json(_ value: some Encodable) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return Response(status: .ok, headers: [.contentType: "application/json"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    }
+}

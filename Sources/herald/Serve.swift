@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import HeraldAPI
+import HeraldDispatch
+import HeraldPluginHost
+import HeraldStore
+import Hummingbird
+import Logging
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the daemon.")
+
+    @OptionGroup var options: CommonOptions
+
+    func run() async throws {
+        let logger = options.bootstrapLogging()
+        let (config, catalog) = try loadConfig(options.config, logger: logger)
+        let directory = (config.databasePath as NSString).deletingLastPathComponent
+        if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        let store = try SQLiteStore(path: config.databasePath,
+                                    durability: config.durability == "power" ? .power : .process)
+        logger.info("Opened store", metadata: ["store.path": "\(config.databasePath)", "store.durability": "\(config.durability)"])
+        let dispatcher = Dispatcher(config: config, catalog: catalog, store: store, logger: logger)
+
+        let router = Router()
+        router.get("/healthz") { _, _ in "ok\n" }
+        IngestRoutes(pipeline: dispatcher.pipeline, teams: TeamDirectory(teams: config.teams),
+                     maxBodyBytes: config.maxBodyBytes, defaultTimeoutSeconds: config.defaultTimeoutSeconds)
+            .addRoutes(to: router)
+        QueryRoutes(store: store, teams: TeamDirectory(teams: config.teams)).addRoutes(to: router)
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(config.host, port: config.port), serverName: "herald"),
+            services: [dispatcher],
+            onServerRunning: { channel in
+                logger.info("Listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+            },
+            logger: logger)
+        try await app.runService()
+    }
+}
+
+/// Loads the config file and the plugins it names; on a config error,
+/// prints it (file:line:col: field: message) and exits non-zero.
+func loadConfig(_ file: String, logger: Logger) throws -> (HeraldConfig, PluginCatalog) {
+    do {
+        return try HeraldConfig.load(file: file) { directories in
+            PluginLoader(logger: logger).load(directories: directories)
+        }
+    } catch {
+        throw ValidationError("config error: \(error)")
+    }
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Builds every channel plugin into .build/plugins/ (the example config's
+# plugins folder): the Swift ones with SwiftPM, the C example with cc and
+# nothing but the SDK header.
+# Usage: scripts/build-plugins.sh [debug|release]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:-debug}
+out=.build/plugins
+mkdir -p "$out"
+swift build -c "$mode" --product HeraldHTTP
+cp ".build/$mode/libHeraldHTTP.so" "$out/"
+cc -shared -fPIC -O2 -Wall -Werror -I plugin-sdk/include -o "$out/libfile_channel.so" plugin-sdk/examples/file_channel.c
+echo "plugins in $out: $(ls "$out" | tr '\n' ' ')"
