@@ -1,0 +1,66 @@
+import CHeraldPlugin
+import Synchronization
+
+/// The host's services, as a plugin sees them.
+public struct HostServices: Sendable {
+    /// The host's table, kept as an address so this struct is plainly
+    /// Sendable: the ABI keeps the table valid, and callable from any
+    /// thread, until the process exits.
+    private let address: UInt
+
+    init(_ table: UnsafePointer<herald_host_api>) { address = UInt(bitPattern: table) }
+
+    var table: UnsafePointer<herald_host_api> { UnsafePointer(bitPattern: address)! }
+
+    public enum LogLevel: Sendable { case debug, info, warning, error }
+
+    /// Writes a log line through the host. Never pass a secret.
+    public func log(_ level: LogLevel, _ message: String) {
+        let cLevel: herald_log_level = switch level {
+        case .debug: HERALD_LOG_DEBUG
+        case .info: HERALD_LOG_INFO
+        case .warning: HERALD_LOG_WARNING
+        case .error: HERALD_LOG_ERROR
+        }
+        var text = message
+        text.withUTF8 { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { table.pointee.log(table, cLevel, $0.baseAddress, $0.count) }
+        }
+    }
+
+    /// Milliseconds since the epoch, on the host's clock.
+    public func nowMs() -> UInt64 { table.pointee.now_ms() }
+}
+
+/// Reports one submission's outcome to the host, once.
+///
+/// A second call is dropped here and logged, so a plugin bug cannot reach
+/// the host as a double completion.
+public final class Completion: Sendable {
+    private let token: UInt64
+    private let host: HostServices
+    private let done = Atomic<Bool>(false)
+
+    init(token: UInt64, host: HostServices) {
+        self.token = token
+        self.host = host
+    }
+
+    public func callAsFunction(_ outcome: Outcome) {
+        guard !done.exchange(true, ordering: .acquiringAndReleasing) else {
+            host.log(.error, "completion called twice for one submission; the second was dropped")
+            return
+        }
+        let (code, after, reason): (herald_outcome, Double?, String) = switch outcome {
+        case .ok: (HERALD_OK, nil, "")
+        case .retry(let reason, let after): (HERALD_RETRY, after, reason)
+        case .fail(let reason): (HERALD_FAIL, nil, reason)
+        }
+        var text = reason
+        text.withUTF8 { bytes in
+            bytes.withMemoryRebound(to: CChar.self) {
+                host.table.pointee.complete(token, code, UInt64(max(0, (after ?? 0) * 1000)), $0.baseAddress, $0.count)
+            }
+        }
+    }
+}
