@@ -1,0 +1,71 @@
+public import Foundation
+
+/// A process the tests start and stop: a peer or the daemon.
+public final class ChildProcess: @unchecked Sendable {
+    // `@unchecked Sendable`: `Process` is thread-safe for the calls made
+    // here (terminate, signal, waitUntilExit); nothing else is stored.
+    public let process: Process
+    public let logFile: URL
+
+    public init(_ executable: String, _ arguments: [String], log: URL, environment: [String: String]? = nil) throws {
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        logFile = log
+        try process.run()
+    }
+
+    public var isRunning: Bool { process.isRunning }
+
+    /// SIGTERM, then wait.
+    public func stop() {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+    }
+
+    /// SIGKILL: the process gets no chance to clean up.
+    public func kill9() {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    public var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+
+    /// Runs a command to its end; throws with its output when it fails.
+    @discardableResult
+    public static func run(_ executable: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw TestFailure("\(executable) \(arguments.joined(separator: " ")) failed: \(output)")
+        }
+        return output
+    }
+}
+
+public struct TestFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Polls `condition` until it holds or `timeout` passes.
+public func waitUntil(timeout: Double, _ what: String, _ condition: () async throws -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    throw TestFailure("timed out after \(timeout) s waiting for \(what)")
+}

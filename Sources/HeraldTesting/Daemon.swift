@@ -1,0 +1,71 @@
+public import Foundation
+
+/// `herald serve` as a process, on a free port, with a config the test writes.
+public final class Daemon: @unchecked Sendable {
+    // `@unchecked Sendable`: `child` is replaced only by `restart`, which a
+    // test calls from one task; the rest is immutable.
+    public let directory: URL
+    public let port: Int
+    public let configFile: URL
+    private var child: ChildProcess?
+
+    /// - Parameter config: YAML after the `server`, `storage` and `plugins`
+    ///   sections, which the daemon fills in (teams, endpoints, policies...).
+    public init(config: String, directory: URL, durability: String = "process", extraPluginDirectories: [URL] = [])
+        async throws {
+        self.directory = directory
+        port = try Self.freePort()
+        configFile = directory.appendingPathComponent("herald.yaml")
+        let pluginDirectories = ([Repository.plugins] + extraPluginDirectories).map { "\"\($0.path)\"" }
+        let yaml = """
+            server:
+              host: 127.0.0.1
+              port: \(port)
+            storage:
+              path: \(directory.appendingPathComponent("herald.sqlite").path)
+              durability: \(durability)
+            plugins:
+              directories: [\(pluginDirectories.joined(separator: ", "))]
+            \(config)
+            """
+        try yaml.write(to: configFile, atomically: true, encoding: .utf8)
+        try await start()
+    }
+
+    public func start() async throws {
+        let log = directory.appendingPathComponent("herald-\(Date().timeIntervalSince1970).log")
+        child = try ChildProcess(Repository.herald.path, ["serve", "--config", configFile.path, "--log-level", "debug"],
+                                 log: log)
+        try await waitUntil(timeout: 20, "the daemon to listen on \(port)") {
+            guard child?.isRunning == true else { throw TestFailure("herald exited: \(self.log)") }
+            return (try? await self.send("GET", "/healthz").status) == 200
+        }
+    }
+
+    public func stop() { child?.stop() }
+    public func kill9() { child?.kill9() }
+    public var log: String { child?.log ?? "" }
+
+    /// Sends a request to the daemon; returns the status and body.
+    public func send(_ method: String, _ path: String, body: String? = nil, headers: [String: String] = [:])
+        async throws -> (status: Int, body: String) {
+        try await HTTPClient.send(method, "http://127.0.0.1:\(port)\(path)", body: body, headers: headers)
+    }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+            }
+        }
+        guard bound else { throw TestFailure("no free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
