@@ -111,7 +111,11 @@ let package = Package(
         ),
         .testTarget(
             name: "PluginTests",
-            dependencies: ["HeraldTesting", "HeraldPluginHost", "HeraldCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "HeraldTesting", "HeraldPluginHost", "HeraldCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,5 +1,6 @@
 import Foundation
 import CHeraldPlugin
+import Logging
 public import HeraldCore
 
 /// A plugin the loader accepted: its descriptor as Swift values.
@@ -15,11 +16,14 @@ public final class LoadedPlugin: @unchecked Sendable {
     public let schema: ConfigSchema
     /// Template text for template fields an endpoint leaves out.
     public let defaultTemplates: [String: String]
+    /// Where the host logs about this plugin (its rule breaks, its own lines).
+    let logger: Logger
     private let descriptor: UnsafePointer<herald_plugin_descriptor>
 
-    init(file: String, descriptor: UnsafePointer<herald_plugin_descriptor>) throws(PluginLoadError) {
+    init(file: String, descriptor: UnsafePointer<herald_plugin_descriptor>, logger: Logger) throws(PluginLoadError) {
         let d = descriptor.pointee
         self.file = file
+        self.logger = logger
         self.descriptor = descriptor
         channel = d.channel.map { String(cString: $0) } ?? ""
         version = d.version.map { String(cString: $0) } ?? ""

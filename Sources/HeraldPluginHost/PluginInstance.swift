@@ -24,7 +24,8 @@ public final class PluginInstance: @unchecked Sendable {
                        renderedJSON: [UInt8]) async -> DeliveryOutcome {
         let token = CompletionBridge.shared.nextToken()
         let timeoutMs = UInt64(max(1, timeout * 1000))
-        return await CompletionBridge.shared.await(token: token, channel: plugin.channel, timeoutMs: timeoutMs) {
+        return await CompletionBridge.shared.await(token: token, channel: plugin.channel, logger: plugin.logger,
+                                                   timeoutMs: timeoutMs) {
             deliveryID.withCString { id in
                 eventJSON.withUnsafeBufferPointer { event in
                     renderedJSON.withUnsafeBufferPointer { rendered in

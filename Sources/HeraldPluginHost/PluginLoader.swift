@@ -81,7 +81,7 @@ public struct PluginLoader: Sendable {
         guard descriptor.pointee.struct_size >= UInt32(MemoryLayout<herald_plugin_descriptor>.size) else {
             throw PluginLoadError(file: file, reason: "descriptor struct_size \(descriptor.pointee.struct_size) is smaller than ABI 1.0's \(MemoryLayout<herald_plugin_descriptor>.size)")
         }
-        let plugin = try LoadedPlugin(file: file, descriptor: descriptor)
+        let plugin = try LoadedPlugin(file: file, descriptor: descriptor, logger: logger)
         HostServices.rename(table, to: plugin.channel)
         return plugin
     }

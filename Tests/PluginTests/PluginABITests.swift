@@ -1,0 +1,124 @@
+import Foundation
+import HeraldCore
+import HeraldPluginHost
+import HeraldTesting
+import InMemoryLogging
+import Logging
+import Testing
+
+/// The loader and the host side of the ABI rules, driven by C plugins built
+/// here with `cc` and nothing but the SDK header.
+@Suite(.timeLimit(.minutes(2)))
+struct PluginABITests {
+    let directory: URL
+    let logs = InMemoryLogHandler()
+    let logger: Logger
+
+    init() throws {
+        directory = try Repository.temporaryDirectory("herald-abi")
+        let logs = logs
+        logger = Logger(label: "test") { _ in logs }
+    }
+
+    private func fixture(_ name: String) -> URL { Repository.root.appendingPathComponent("Tests/fixtures/\(name)") }
+
+    private func loggedMessages() -> [String] {
+        logs.entries.map { entry in
+            ([entry.message.description] + entry.metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
+                .joined(separator: " ")
+        }
+    }
+
+    @Test func cExamplePluginLoadsAndConforms() async throws {
+        let library = try Repository.compileCPlugin(
+            source: Repository.root.appendingPathComponent("plugin-sdk/examples/file_channel.c"),
+            output: directory.appendingPathComponent("libfile_channel.so"))
+        let plugin = try PluginLoader(logger: logger).load(file: library.path)
+        #expect(plugin.channel == "file")
+        #expect(plugin.schema.templateFields == ["line"])
+        let output = directory.appendingPathComponent("out.jsonl")
+        let problems = await PluginConformance.check(
+            plugin, validConfig: .object(["path": .string(output.path), "line": .string("{{ name }} {{ object_id }}")]),
+            invalidConfig: .object(["line": .string("no path")]))
+        #expect(problems.isEmpty, "\(problems)")
+        // What the plugin wrote is what the host handed it.
+        let lines = try String(contentsOf: output, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 20)
+        let first = try JSONValue.parse(String(lines[0]))
+        #expect(first["line"]?.stringValue?.hasPrefix("Conformance object-") == true)
+        #expect(first["event"]?["level"] == .string("Critical"))
+    }
+
+    @Test func pluginBuiltForAnotherMajorIsRefused() throws {
+        let library = try Repository.compileCPlugin(
+            source: fixture("misbehaving_plugin.c"), output: directory.appendingPathComponent("libabi2.so"),
+            defines: ["FIXTURE_ABI_MAJOR=2"])
+        let error = #expect(throws: PluginLoadError.self) { try PluginLoader(logger: logger).load(file: library.path) }
+        #expect(error?.reason.contains("built for plugin ABI 2.0; this host speaks 1.0") == true)
+    }
+
+    @Test func fileThatIsNotALibraryIsRefusedAndLoadingGoesOn() throws {
+        try Data("not an ELF file".utf8).write(to: directory.appendingPathComponent("libjunk.so"))
+        try Repository.compileCPlugin(source: fixture("no_entry.c"), output: directory.appendingPathComponent("libnoentry.so"))
+        try Repository.compileCPlugin(source: fixture("misbehaving_plugin.c"),
+                                      output: directory.appendingPathComponent("libgood.so"))
+        let catalog = PluginLoader(logger: logger).load(directories: [directory.path])
+        #expect(catalog.plugins.keys.sorted() == ["misbehaving"])
+        let reasons = catalog.failures.map { "\(($0.file as NSString).lastPathComponent): \($0.reason)" }
+        #expect(reasons.contains { $0.hasPrefix("libjunk.so: not a loadable shared library") })
+        #expect(reasons.contains { $0.hasPrefix("libnoentry.so: no herald_plugin_entry symbol") })
+        // Each refusal is logged with the file and the reason.
+        #expect(loggedMessages().contains { $0.hasPrefix("Refused plugin") && $0.contains("libjunk.so") })
+    }
+
+    @Test func duplicateChannelIsRefused() throws {
+        for name in ["liba.so", "libb.so"] {
+            try Repository.compileCPlugin(source: fixture("misbehaving_plugin.c"), output: directory.appendingPathComponent(name))
+        }
+        let catalog = PluginLoader(logger: logger).load(directories: [directory.path])
+        #expect(catalog.plugins.count == 1)
+        #expect(catalog.failures.first?.reason.contains("already provided by") == true)
+    }
+
+    private func instance(mode: String) throws -> PluginInstance {
+        let library = try Repository.compileCPlugin(
+            source: fixture("misbehaving_plugin.c"), output: directory.appendingPathComponent("lib\(mode).so"),
+            defines: ["FIXTURE_CHANNEL=\"\(mode)\""])
+        let plugin = try PluginLoader(logger: logger).load(file: library.path)
+        return try plugin.open(config: .object(["mode": .string(mode)]))
+    }
+
+    private func submit(_ instance: PluginInstance, timeout: Double = 5) async -> DeliveryOutcome {
+        await instance.submit(deliveryID: "d-1", attempt: 1, timeout: timeout, eventJSON: Array("{}".utf8),
+                              renderedJSON: Array("{}".utf8))
+    }
+
+    @Test func secondCompletionIsIgnoredAndLogged() async throws {
+        let outcome = await submit(try instance(mode: "double"))
+        #expect(outcome == .ok(reason: "first"))
+        #expect(loggedMessages().contains { $0.contains("broke the exactly-once rule") && $0.contains("plugin=double") })
+    }
+
+    @Test func missingCompletionTimesOutAsRetry() async throws {
+        let sweeper = Task {
+            while !Task.isCancelled {
+                expireOverdueSubmissions()
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        defer { sweeper.cancel() }
+        let started = Date()
+        let outcome = await submit(try instance(mode: "never"), timeout: 0.3)
+        guard case .retry(let reason, _) = outcome else {
+            Issue.record("expected RETRY, got \(outcome)")
+            return
+        }
+        #expect(reason.contains("timed out"))
+        #expect(Date().timeIntervalSince(started) < 3)
+    }
+
+    @Test func refusedSubmissionIsRetry() async throws {
+        let outcome = await submit(try instance(mode: "refuse"))
+        #expect(outcome == .retry(reason: "plugin refused the submission", retryAfter: nil))
+    }
+}
