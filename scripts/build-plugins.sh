@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-debug}
-out=.build/plugins
+out=.build/herald-plugins
 mkdir -p "$out"
 swift build -c "$mode" --product HeraldHTTP
 cp ".build/$mode/libHeraldHTTP.so" "$out/"

@@ -60,7 +60,8 @@ public final class LoadedPlugin: @unchecked Sendable {
         let status = config.jsonText.withCString { descriptor.pointee.validate_config(
             $0, &message, message.count) }
         if status != 0 {
-            throw PluginConfigError(field: nil, message: Self.text(message, or: "refused by the plugin"))
+            let text = Self.text(message, or: "refused by the plugin")
+            throw PluginConfigError(field: Self.field(in: text), message: text)
         }
     }
 
@@ -73,6 +74,13 @@ public final class LoadedPlugin: @unchecked Sendable {
             throw PluginConfigError(field: nil, message: Self.text(message, or: "the plugin could not open"))
         }
         return PluginInstance(plugin: self, descriptor: descriptor, handle: handle)
+    }
+
+    /// The field a "field: message" refusal names (the header's convention).
+    private static func field(in message: String) -> String? {
+        guard let colon = message.firstIndex(of: ":") else { return nil }
+        let field = message[..<colon]
+        return field.isEmpty || field.contains(" ") ? nil : String(field)
     }
 
     private static func text(_ buffer: [CChar], or fallback: String) -> String {

@@ -22,16 +22,27 @@ public final class ChildProcess: @unchecked Sendable {
 
     public var isRunning: Bool { process.isRunning }
 
-    /// SIGTERM, then wait.
-    public func stop() {
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
+    /// SIGTERM and up to `grace` seconds to exit, then SIGKILL.
+    public func stop(grace: Double = 10) {
+        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        if !waitForExit(timeout: grace) { kill9() }
     }
 
     /// SIGKILL: the process gets no chance to clean up.
     public func kill9() {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        _ = waitForExit(timeout: 10)
+    }
+
+    /// Polls rather than `waitUntilExit`, which spins a run loop and can
+    /// wait forever for a process that ignores the signal.
+    private func waitForExit(timeout: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning {
+            if Date() > deadline { return false }
+            usleep(20_000)
+        }
+        return true
     }
 
     public var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }

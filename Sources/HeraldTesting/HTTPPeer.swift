@@ -47,7 +47,7 @@ public final class HTTPReceiver: Sendable {
         return try JSONDecoder().decode([RecordedRequest].self, from: Data(output.utf8))
     }
 
-    public func stop() { child.stop() }
+    public func stop() { child.kill9() }
 }
 
 /// A throwaway CA and a server certificate for 127.0.0.1, made with openssl.

@@ -12,7 +12,7 @@ public enum Repository {
     }()
 
     /// The folder `scripts/build-plugins.sh` fills.
-    public static var plugins: URL { root.appendingPathComponent(".build/plugins") }
+    public static var plugins: URL { root.appendingPathComponent(".build/herald-plugins") }
 
     public static var herald: URL {
         for mode in ["debug", "release"] {

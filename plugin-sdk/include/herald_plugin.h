@@ -168,8 +168,10 @@ typedef struct herald_plugin_descriptor {
     ** load and by `herald plugins check`; may block briefly. `config_json`
     ** is the endpoint's channel config (NUL-terminated UTF-8 JSON object,
     ** valid for this call only). Returns 0 when valid; otherwise writes a
-    ** NUL-terminated message naming the field into `error` (capacity
-    ** `error_capacity`) and returns non-zero. */
+    ** NUL-terminated message into `error` (capacity `error_capacity`) and
+    ** returns non-zero. Start the message with the dotted path of the field
+    ** and a colon ("headers.X-Token: not a valid header name"): the host
+    ** then points the operator at that line of the config file. */
     int (*validate_config)(const char *config_json, char *error, size_t error_capacity);
 
     /* Opens one instance for one endpoint (connections, threads, buffers).

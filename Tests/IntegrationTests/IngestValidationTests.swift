@@ -1,0 +1,126 @@
+import Foundation
+import HeraldTesting
+import Testing
+
+/// Bad input gets a 4xx naming the field, and nothing of it is stored.
+@Suite(.timeLimit(.minutes(2)))
+struct IngestValidationTests {
+    static let config = """
+        teams:
+          - name: ops
+            tokens: [ops-token]
+            project_ids: [p1]
+          - name: dev
+            tokens: [dev-token]
+            project_ids: [p2]
+        endpoints:
+          - name: file
+            team: ops
+            channel: file
+            levels: [Critical, Error, Warning, Info, Recovery]
+            config: {path: "/dev/null"}
+        policies:
+          - name: all
+            team: ops
+            endpoints: [file]
+        """
+
+    static let metadata = #""event_name":"E","event_severity":"Major","event_type":"alarm","resource_provider":"ECS","resource_type":"vm","resource_id":"vm-1""#
+
+    @Test(arguments: [
+        ("POST", "/api/v1/events", #"{"level":"Critical","object_id":"x"}"#, 400, "name"),
+        ("POST", "/api/v1/events", #"{"name":"n","level":"Fatal","object_id":"x"}"#, 400, "level"),
+        ("POST", "/api/v1/events", #"{"name":"n","level":"Info","object_id":"x","labels":{"a":1}}"#, 400, "labels.a"),
+        ("POST", "/api/v1/events", #"{"events":[{"name":"n","level":"Info","object_id":"x"},{"name":"n","level":"Info"}]}"#, 400, "events[1].object_id"),
+        ("POST", "/api/v1/events", #"{"name":"n","level":"Info","object_id":"x","timeout":"soon"}"#, 400, "timeout"),
+        ("POST", "/api/v1/events", #"{"name":"n","level":"Info","object_id":"x","starts_at":"yesterday"}"#, 400, "starts_at"),
+        ("POST", "/api/v1/events", #"{"name":"n","#, 400, "body"),
+        ("PUT", "/v2/p1/push/events", #"{"events":[{"metadata":{"event_name":"E"}}]}"#, 400, "events[0].metadata.event_severity"),
+        ("PUT", "/v2/p1/push/events", #"{"events":[{"metadata":{\#(metadata.replacingOccurrences(of: "Major", with: "Huge"))}}]}"#, 400, "events[0].metadata.event_severity"),
+        ("PUT", "/v2/p1/push/events", #"{"events":[{"starts_at":"now","metadata":{\#(metadata)}}]}"#, 400, "events[0].starts_at"),
+        ("PUT", "/v2/p1/push/events", #"{"events":[]}"#, 400, "events"),
+    ])
+    func malformedInputIsRefusedNamingTheField(method: String, path: String, body: String, status: Int,
+                                               field: String) async throws {
+        let directory = try Repository.temporaryDirectory("herald-ingest")
+        let daemon = try await Daemon(config: Self.config, directory: directory)
+        defer { daemon.stop() }
+        let token = path.hasPrefix("/v2") ? ["X-Auth-Token": "ops-token"] : ["Authorization": "Bearer ops-token"]
+        let answer = try await daemon.send(method, path, body: body, headers: token)
+        #expect(answer.status == status)
+        let error = try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: [String: String]]
+        #expect(error?["error"]?["field"] == field, "\(answer.body)")
+        let stored = try await daemon.send("GET", "/api/v1/deliveries", headers: ["Authorization": "Bearer ops-token"])
+        #expect(stored.body == "[]", "nothing of a refused request is stored")
+    }
+
+    @Test func invalidUTF8AndOversizeBodiesAreRefused() async throws {
+        let directory = try Repository.temporaryDirectory("herald-ingest")
+        let daemon = try await Daemon(config: Self.config, directory: directory)
+        defer { daemon.stop() }
+        let auth = ["Authorization": "Bearer ops-token"]
+        let latin1 = String(decoding: [0x7B, 0x22, 0x6E, 0x22, 0x3A, 0x22, 0xE9, 0x22, 0x7D], as: UTF8.self)
+        // URLSession would re-encode a String; send raw bytes with curl instead.
+        let raw = directory.appendingPathComponent("latin1.json")
+        try Data([0x7B, 0x22, 0x6E, 0x22, 0x3A, 0x22, 0xE9, 0x22, 0x7D]).write(to: raw)
+        let output = try ChildProcess.run("/usr/bin/curl", ["-s", "-o", "-", "-w", " %{http_code}", "-X", "POST",
+                                                            "-H", "Authorization: Bearer ops-token",
+                                                            "--data-binary", "@\(raw.path)",
+                                                            "http://127.0.0.1:\(daemon.port)/api/v1/events"])
+        #expect(output.hasSuffix(" 400"), "\(output)")
+        #expect(output.contains("not valid UTF-8"))
+        _ = latin1
+        let big = String(repeating: "x", count: 2 << 20)
+        let oversize = try await daemon.send("POST", "/api/v1/events", body: big, headers: auth)
+        #expect(oversize.status == 413)
+    }
+
+    @Test func tokensAreCheckedPerTeamAndProject() async throws {
+        let directory = try Repository.temporaryDirectory("herald-ingest")
+        let daemon = try await Daemon(config: Self.config, directory: directory)
+        defer { daemon.stop() }
+        let event = #"{"name":"n","level":"Critical","object_id":"x"}"#
+        #expect(try await daemon.send("POST", "/api/v1/events", body: event).status == 401)
+        #expect(try await daemon.send("POST", "/api/v1/events", body: event,
+                                      headers: ["Authorization": "Bearer nope"]).status == 401)
+        let huawei = #"{"events":[{"metadata":{\#(Self.metadata)}}]}"#
+        // dev's token is not valid for ops' project.
+        #expect(try await daemon.send("PUT", "/v2/p1/push/events", body: huawei,
+                                      headers: ["X-Auth-Token": "dev-token"]).status == 401)
+        #expect(try await daemon.send("PUT", "/v2/p1/push/events", body: huawei,
+                                      headers: ["X-Auth-Token": "ops-token"]).status == 204)
+        // Teams see only their own deliveries.
+        let devView = try await daemon.send("GET", "/api/v1/deliveries", headers: ["Authorization": "Bearer dev-token"])
+        #expect(devView.body == "[]")
+    }
+
+    @Test func configErrorNamesFileLineAndField() throws {
+        let directory = try Repository.temporaryDirectory("herald-config")
+        let file = directory.appendingPathComponent("bad.yaml")
+        try """
+            plugins:
+              directories: ["\(Repository.plugins.path)"]
+            teams:
+              - name: ops
+            endpoints:
+              - name: hook
+                team: ops
+                channel: http
+                config:
+                  url: http://127.0.0.1:1/x
+                  method: DELETE
+            """.write(to: file, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = Repository.herald
+        process.arguments = ["plugins", "check", "--config", file.path]
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus != 0)
+        #expect(output.contains("bad.yaml:11:"), "\(output)")
+        #expect(output.contains("endpoints[0].config.method"), "\(output)")
+    }
+}
