@@ -52,7 +52,7 @@ public final class Daemon: @unchecked Sendable {
         try await HTTPClient.send(method, "http://127.0.0.1:\(port)\(path)", body: body, headers: headers)
     }
 
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
