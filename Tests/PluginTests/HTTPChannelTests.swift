@@ -1,0 +1,50 @@
+import Foundation
+import HeraldCore
+import HeraldPluginHost
+import HeraldTesting
+import Logging
+import Testing
+
+@Suite(.timeLimit(.minutes(2)))
+struct HTTPChannelTests {
+    let library = Repository.plugins.appendingPathComponent("libHeraldHTTP.so")
+
+    @Test func httpPluginConformsAgainstARealReceiver() async throws {
+        let directory = try Repository.temporaryDirectory("herald-http-plugin")
+        let receiver = try await HTTPReceiver(directory: directory)
+        defer { receiver.stop() }
+        let plugin = try PluginLoader(logger: Logger(label: "test")).load(file: library.path)
+        #expect(plugin.channel == "http")
+        let problems = await PluginConformance.check(
+            plugin, validConfig: .object(["url": .string("\(receiver.baseURL)/conformance/{{ object_id }}")]),
+            invalidConfig: .object(["url": .string("ftp://127.0.0.1/")]))
+        #expect(problems.isEmpty, "\(problems)")
+        let requests = try receiver.requests()
+        #expect(requests.count == 20)
+        #expect(Set(requests.map(\.path)) == Set((0..<20).map { "/conformance/object-\($0)" }))
+    }
+
+    @Test(arguments: [
+        (#"{"url":"gopher://x"}"#, "url"),
+        (#"{"url":"http://x","method":"DELETE"}"#, "method"),
+        (#"{"url":"http://x","ca_file":"/nonexistent.pem"}"#, "ca_file"),
+        (#"{"url":"http://x","tls_verify":"yes"}"#, "tls_verify"),
+        (#"{"url":"http://x","colour":"red"}"#, "colour"),
+    ])
+    func badConfigIsRefusedNamingTheField(json: String, field: String) throws {
+        let plugin = try PluginLoader(logger: Logger(label: "test")).load(file: library.path)
+        let error = #expect(throws: PluginConfigError.self) { try plugin.validate(config: try JSONValue.parse(json)) }
+        #expect(error?.field == field, "\(String(describing: error))")
+    }
+
+    /// The options table in Plugins/HTTP/README.md lists exactly the schema's options.
+    @Test func readmeListsEveryOption() throws {
+        let plugin = try PluginLoader(logger: Logger(label: "test")).load(file: library.path)
+        let readme = try String(contentsOf: Repository.root.appendingPathComponent("Plugins/HTTP/README.md"), encoding: .utf8)
+        let documented = readme.split(separator: "\n").compactMap { line -> String? in
+            guard line.hasPrefix("| `"), let end = line.dropFirst(3).firstIndex(of: "`") else { return nil }
+            return String(line[line.index(line.startIndex, offsetBy: 3)..<end])
+        }
+        #expect(Set(documented) == Set(plugin.schema.fields.map(\.name)))
+    }
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Herald builds and tests with, when missing.
+# Needs root (or sudo) the first time; later runs find everything and return at once.
+set -euo pipefail
+packages=(
+  libcurl4-openssl-dev librdkafka-dev libffi-dev libsqlite3-dev  # build: channel plugins and the store
+  python3 openssl curl                                           # tests: the HTTP(S) receiver and its certificates
+  nginx-light                                                    # benchmark: a receiver faster than the daemon
+)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+command -v swift >/dev/null || { echo "swift is not on PATH: install the Swift 6 toolchain first" >&2; exit 1; }
