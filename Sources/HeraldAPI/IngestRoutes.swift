@@ -66,7 +66,7 @@ public struct IngestRoutes<Context: RequestContext>: Sendable {
         let body = try decodeBody(NativeIngestBody.self, from: try await collect(request))
         let now = Date()
         let events = body.events.map { $0.event(team: team, now: now) }
-        try await pipeline.ingest(events)
+        try await ingest(events)
         let answer = #"{"accepted":\#(events.count),"ids":[\#(events.map { "\"\($0.id)\"" }.joined(separator: ","))]}"#
         return Response(status: .accepted, headers: [.contentType: "application/json"],
                         body: ResponseBody(byteBuffer: ByteBuffer(string: answer)))
@@ -81,8 +81,18 @@ public struct IngestRoutes<Context: RequestContext>: Sendable {
         let events = body.events.map {
             $0.event(team: team, clear: clear, defaultTimeout: defaultTimeoutSeconds, now: now)
         }
-        try await pipeline.ingest(events)
+        try await ingest(events)
         return Response(status: .noContent)
+    }
+
+    private func ingest(_ events: [Event]) async throws {
+        do {
+            try await pipeline.ingest(events)
+        } catch is Pipeline.ShuttingDown {
+            throw APIError(.serviceUnavailable, "shutting down; send again")
+        } catch {
+            throw APIError(.serviceUnavailable, "could not store the events; send again")
+        }
     }
 
     private func collect(_ request: Request) async throws -> [UInt8] {

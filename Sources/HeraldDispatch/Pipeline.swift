@@ -16,7 +16,11 @@ public final class Pipeline: Sendable {
     private struct Queued {
         var ingests: [(events: [Event], done: CheckedContinuation<Void, any Error>)] = []
         var attempts: [AttemptRecord] = []
+        var finished = false
     }
+
+    /// Ingest after shutdown began: the caller answers 503 and the sender retries.
+    public struct ShuttingDown: Error {}
 
     private let store: any Store
     private let queue = Mutex(Queued())
@@ -34,8 +38,11 @@ public final class Pipeline: Sendable {
     public func ingest(_ events: [Event]) async throws {
         guard !events.isEmpty else { return }
         try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
-            queue.withLock { $0.ingests.append((events, done)) }
-            wake.yield()
+            let queued = queue.withLock { queue in
+                if !queue.finished { queue.ingests.append((events, done)) }
+                return !queue.finished
+            }
+            if queued { wake.yield() } else { done.resume(throwing: ShuttingDown()) }
         }
     }
 
@@ -51,7 +58,10 @@ public final class Pipeline: Sendable {
         for await _ in signals {
             while true {
                 let work = queue.withLock { queued in
-                    defer { queued = Queued() }
+                    defer {
+                        queued.ingests.removeAll()
+                        queued.attempts.removeAll()
+                    }
                     return queued
                 }
                 if work.ingests.isEmpty && work.attempts.isEmpty { break }
@@ -60,8 +70,11 @@ public final class Pipeline: Sendable {
         }
     }
 
-    /// Ends `run` once what is queued is written.
-    func finish() { wake.finish() }
+    /// Ends `run` once what is queued is written; later ingests are refused.
+    func finish() {
+        queue.withLock { $0.finished = true }
+        wake.finish()
+    }
 
     private func write(_ work: Queued, planner: inout Planner,
                        deliver: @Sendable ([PendingDelivery]) async -> Void) async {

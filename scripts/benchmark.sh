@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Measures the daemon (release build, HTTP plugin, nginx as the receiver) and
+# prints its figures; asserts nothing. All traffic stays on 127.0.0.1, and
+# every load is bounded in time.
+#   scripts/benchmark.sh [seconds per load run, default 10]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-10}
+scripts/setup.sh
+command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null 2>&1 || sudo apt-get install -y -qq wrk >/dev/null; }
+swift build -c release --product herald >/dev/null
+scripts/build-plugins.sh release >/dev/null
+herald=.build/release/herald
+work=$(mktemp -d /tmp/herald-bench.XXXXXX)
+nginx_port=18090
+herald_port=18080
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+cat > "$work/nginx.conf" <<NGINX
+worker_processes 1;
+daemon off;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 4096; }
+http {
+  log_format bench '\$msec \$uri';
+  access_log $work/access.log bench buffer=64k flush=100ms;
+  client_body_temp_path $work/body; proxy_temp_path $work/proxy; fastcgi_temp_path $work/fcgi;
+  uwsgi_temp_path $work/uwsgi; scgi_temp_path $work/scgi;
+  keepalive_requests 10000000;
+  server { listen 127.0.0.1:$nginx_port; location / { return 200 "ok"; } }
+}
+NGINX
+nginx -c "$work/nginx.conf" -p "$work" &
+pids+=($!)
+
+# Starts the daemon with the given durability and endpoint section.
+start_daemon() {
+  local durability=$1 endpoints=$2 policies=$3
+  rm -f "$work"/herald.sqlite*
+  cat > "$work/herald.yaml" <<YAML
+server: {host: 127.0.0.1, port: $herald_port, max_body_bytes: 8388608}
+storage: {path: $work/herald.sqlite, durability: $durability}
+plugins: {directories: [$PWD/.build/herald-plugins]}
+teams: [{name: bench, tokens: [bench-token]}]
+endpoints: $endpoints
+policies: $policies
+YAML
+  "$herald" serve --config "$work/herald.yaml" --log-level warning 2>"$work/herald.log" &
+  daemon=$!
+  pids+=($daemon)
+  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$herald_port/healthz" >/dev/null && return; sleep 0.1; done
+  echo "daemon did not start:"; cat "$work/herald.log"; exit 1
+}
+stop_daemon() {
+  echo "  peak RSS: $(awk '/VmHWM/ {printf "%.1f MB", $2/1024}' /proc/$daemon/status)"
+  kill "$daemon"; wait "$daemon" 2>/dev/null || true
+}
+# events/s from a wrk run: requests/s times events per request; non-2xx counted apart.
+wrk_rate() {
+  local script=$1 per=$2 connections=$3
+  local out; out=$(wrk -t2 -c"$connections" -d"${seconds}s" -s "Benchmarks/$script" "http://127.0.0.1:$herald_port" 2>&1)
+  local rps; rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  local errors; errors=$(echo "$out" | awk '/Non-2xx/ {print $5}')
+  local p99; p99=$(echo "$out" | awk '/Latency/ {print $2}')
+  awk -v r="$rps" -v p="$per" -v e="${errors:-0}" -v l="$p99" \
+    'BEGIN {printf "%.0f events/s (%.0f requests/s, mean answer %s, non-2xx %s)\n", r*p, r, l, e}'
+}
+
+echo "Herald benchmark, $(nproc) cores, ${seconds}s per run, $(date -u +%F)"
+for durability in process power; do
+  echo
+  echo "== durability: $durability =="
+  # Ingest alone: events stored durably, no policy routes them anywhere.
+  start_daemon "$durability" "[]" "[]"
+  echo "  durable ingest, batches of 100: $(wrk_rate batch.lua 100 16)"
+  echo "  durable ingest, one event per request: $(wrk_rate single.lua 1 64)"
+  stop_daemon
+
+  # End to end: every event pushed to nginx through the HTTP plugin.
+  start_daemon "$durability" \
+    "[{name: sink, team: bench, channel: http, max_in_flight: 512, config: {url: 'http://127.0.0.1:$nginx_port/e/{{ id }}'}}]" \
+    "[{name: all, team: bench, endpoints: [sink]}]"
+  : > "$work/access.log"
+  ingested=$(wrk -t2 -c8 -d"$((seconds / 2))s" -s Benchmarks/batch.lua "http://127.0.0.1:$herald_port" 2>&1 \
+             | awk '/requests in/ {print $1 * 100}')
+  for _ in $(seq 600); do
+    sleep 0.5
+    received=$(wc -l < "$work/access.log")
+    [ "$received" -ge "$ingested" ] && break
+  done
+  sleep 0.3
+  awk -v n="$ingested" 'NR == 1 {first = $1} {last = $1; count++}
+    END {printf "  end to end: %d of %d events delivered in %.2f s from first to last receipt: %.0f deliveries/s\n",
+         count, n, last - first, (count - 1) / (last - first)}' "$work/access.log"
+  python3 Benchmarks/latency.py 127.0.0.1 "$herald_port" 1000 "$seconds" "$work/access.log" "lat1000$durability"
+  python3 Benchmarks/latency.py 127.0.0.1 "$herald_port" 100 "$seconds" "$work/access.log" "lat100$durability"
+  stop_daemon
+done
