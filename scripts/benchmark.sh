@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 seconds=${1:-10}
 scripts/setup.sh
 command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null 2>&1 || sudo apt-get install -y -qq wrk >/dev/null; }
-swift build -c release --product herald >/dev/null
-scripts/build-plugins.sh release >/dev/null
+echo "building in release mode..."
+swift build -c release --product herald >/tmp/herald-bench-build.log 2>&1 || { cat /tmp/herald-bench-build.log; exit 1; }
+scripts/build-plugins.sh release >>/tmp/herald-bench-build.log 2>&1 || { cat /tmp/herald-bench-build.log; exit 1; }
 herald=.build/release/herald
 work=$(mktemp -d /tmp/herald-bench.XXXXXX)
 nginx_port=18090

@@ -40,11 +40,70 @@ public enum JSONValue: Sendable, Equatable, Codable {
     }
 
     /// Compact JSON text with keys sorted, so equal values print equally.
+    ///
+    /// Written by hand rather than with `JSONEncoder`: it runs for every
+    /// delivery, and the encoder's generic machinery was the largest single
+    /// cost of the delivery path in a profile.
     public var jsonText: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Encoding a JSONValue cannot fail: it holds only JSON types.
-        return String(decoding: (try? encoder.encode(self)) ?? Data("null".utf8), as: UTF8.self)
+        var text = ""
+        text.reserveCapacity(256)
+        write(to: &text)
+        return text
+    }
+
+    private func write(to text: inout String) {
+        switch self {
+        case .null: text += "null"
+        case .bool(let value): text += value ? "true" : "false"
+        case .number(let value):
+            if value == value.rounded(), abs(value) < 1e15 { text += String(Int64(value)) }
+            else if value.isFinite { text += "\(value)" }
+            else { text += "null" }
+        case .string(let value): Self.writeString(value, to: &text)
+        case .array(let items):
+            text += "["
+            for (index, item) in items.enumerated() {
+                if index > 0 { text += "," }
+                item.write(to: &text)
+            }
+            text += "]"
+        case .object(let members):
+            text += "{"
+            for (index, key) in members.keys.sorted().enumerated() {
+                if index > 0 { text += "," }
+                Self.writeString(key, to: &text)
+                text += ":"
+                members[key]!.write(to: &text)
+            }
+            text += "}"
+        }
+    }
+
+    private static func writeString(_ value: String, to text: inout String) {
+        text += "\""
+        var plainStart = value.utf8.startIndex
+        var index = plainStart
+        let utf8 = value.utf8
+        while index != utf8.endIndex {
+            let byte = utf8[index]
+            let escape: String? = switch byte {
+            case UInt8(ascii: "\""): "\\\""
+            case UInt8(ascii: "\\"): "\\\\"
+            case 0x0A: "\\n"
+            case 0x0D: "\\r"
+            case 0x09: "\\t"
+            case 0..<0x20: "\\u00" + (byte < 0x10 ? "0" : "") + String(byte, radix: 16)
+            default: nil
+            }
+            if let escape {
+                text += String(value[plainStart..<index])
+                text += escape
+                plainStart = utf8.index(after: index)
+            }
+            index = utf8.index(after: index)
+        }
+        text += String(value[plainStart..<utf8.endIndex])
+        text += "\""
     }
 
     public subscript(key: String) -> JSONValue? {

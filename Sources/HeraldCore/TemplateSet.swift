@@ -9,6 +9,9 @@ import Stencil
 /// Not thread-safe: each endpoint worker owns its own set.
 public final class TemplateSet {
     private let templates: [(field: String, template: Template)]
+    /// Templates that are only text and `{{ name }}` / `{{ a.b }}`
+    /// substitutions, rendered without Stencil (which parses on every render).
+    private let substitutions: [String: [Substitution.Part]]
 
     /// - Parameter fields: field name → template text.
     /// - Throws: `TemplateError` naming the field whose template does not parse.
@@ -17,6 +20,7 @@ public final class TemplateSet {
         templates = fields.sorted { $0.key < $1.key }.map {
             ($0.key, Template(templateString: $0.value, environment: environment))
         }
+        substitutions = fields.compactMapValues(Substitution.parse)
         // Stencil parses when it renders, so a trial render finds syntax errors at load.
         let sample = Push(event: Event(id: "sample", team: "t", name: "n", level: .critical, objectID: "o",
                                        startsAt: Date(timeIntervalSince1970: 0)),
@@ -26,11 +30,16 @@ public final class TemplateSet {
 
     /// Renders every field for one push.
     public func render(_ fields: [String: JSONValue]) throws(TemplateError) -> [String: String] {
-        let context = fields.mapValues(\.stencilValue)
         var rendered: [String: String] = [:]
+        var context: [String: Any]?
         for (field, template) in templates {
+            if let parts = substitutions[field], let text = Substitution.render(parts, fields) {
+                rendered[field] = text
+                continue
+            }
             do {
-                rendered[field] = try template.render(context)
+                if context == nil { context = fields.mapValues(\.stencilValue) }
+                rendered[field] = try template.render(context!)
             } catch {
                 throw TemplateError(field: field, message: "\(error)")
             }
@@ -90,5 +99,62 @@ extension JSONValue {
         case let value as [String: Any]: self = .object(value.mapValues { JSONValue(stencil: $0) })
         case let value?: self = .string("\(value)")
         }
+    }
+}
+
+/// The fast path of `TemplateSet`: a template that is only text and plain
+/// variable substitutions renders as Stencil would, without Stencil.
+enum Substitution {
+    enum Part {
+        case text(String)
+        case variable([String])
+    }
+
+    /// The template's parts, or nil when it uses anything else (tags,
+    /// filters, comments, literals).
+    static func parse(_ template: String) -> [Part]? {
+        if template.contains("{%") || template.contains("{#") { return nil }
+        var parts: [Part] = []
+        var rest = Substring(template)
+        while let open = rest.range(of: "{{") {
+            if open.lowerBound > rest.startIndex { parts.append(.text(String(rest[..<open.lowerBound]))) }
+            guard let close = rest[open.upperBound...].range(of: "}}") else { return nil }
+            let name = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            let path = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            let valid = path.allSatisfy { component in
+                guard let first = component.unicodeScalars.first, first == "_" || first.properties.isAlphabetic
+                else { return false }
+                return component.unicodeScalars.allSatisfy { $0 == "_" || $0 == "-" || $0.properties.isAlphabetic
+                    || ("0"..."9").contains($0) }
+            }
+            guard valid else { return nil }
+            parts.append(.variable(path))
+            rest = rest[close.upperBound...]
+        }
+        if !rest.isEmpty { parts.append(.text(String(rest))) }
+        return parts
+    }
+
+    /// The rendered text, or nil when a variable is not a plain string or
+    /// number (then Stencil renders it, to keep its formatting).
+    static func render(_ parts: [Part], _ fields: [String: JSONValue]) -> String? {
+        var text = ""
+        for part in parts {
+            switch part {
+            case .text(let literal):
+                text += literal
+            case .variable(let path):
+                var value: JSONValue? = fields[path[0]]
+                for key in path.dropFirst() { value = value?[key] }
+                switch value {
+                case nil: break  // Stencil renders an unknown variable as nothing
+                case .string(let string)?: text += string
+                case .number(let number)? where number == number.rounded() && abs(number) < 1e15:
+                    text += String(Int64(number))
+                default: return nil
+                }
+            }
+        }
+        return text
     }
 }

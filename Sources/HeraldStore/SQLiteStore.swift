@@ -17,8 +17,6 @@ public final class SQLiteStore: Store {
     }
 
     private let pool: DatabasePool
-    private let encoder = JSONEncoder()
-    private let decoder = JSONDecoder()
 
     public init(path: String, durability: Durability = .process) throws {
         var configuration = Configuration()
@@ -33,7 +31,7 @@ public final class SQLiteStore: Store {
     // MARK: - Writes
 
     public func commit(_ batch: IngestBatch) async throws -> [Int64] {
-        let encoded = try batch.events.map { try encoder.encode($0) }
+        let encoded = batch.events.map(\.storedJSON)
         let now = Date().timeIntervalSince1970
         return try await pool.write { db in
             var eventRows: [Int64] = []
@@ -155,7 +153,7 @@ public final class SQLiteStore: Store {
                 SELECT event.body FROM autoClear JOIN event ON event.row = autoClear.eventRow
                 WHERE autoClear.deadline <= \(now) ORDER BY autoClear.deadline
                 """
-            return try request.fetchAll(db).map { try self.decoder.decode(Event.self, from: $0) }
+            return try request.fetchAll(db).map { try Event(stored: $0) }
         }
     }
 
@@ -204,7 +202,7 @@ public final class SQLiteStore: Store {
 
     private func pending(from row: Row, resetAttempts: Bool) throws -> PendingDelivery {
         let id: Int64 = row["id"]
-        let event = try decoder.decode(Event.self, from: row["body"] as Data)
+        let event = try Event(stored: row["body"] as Data)
         let previous: String? = row["previousLevel"]
         let push = Push(event: event, policy: row["policy"], endpoint: row["endpoint"],
                         level: Level(rawValue: row["level"]) ?? event.pushLevel,

@@ -1,5 +1,5 @@
 import Foundation
-import HeraldCore
+@testable import HeraldCore
 import Testing
 
 struct TemplateTests {
@@ -63,5 +63,30 @@ struct ConfigSchemaTests {
 
     @Test func goodConfigPasses() throws {
         try schema.validate(try JSONValue.parse(#"{"url":"http://x","port":80,"headers":{"A":"b"}}"#))
+    }
+}
+
+struct SubstitutionTests {
+    let fields: [String: JSONValue] = [
+        "name": .string("HighCPU"), "labels": .object(["service": .string("api"), "my-key": .string("v")]),
+        "count": .number(3), "tags": .array([.string("a")]),
+    ]
+
+    /// The fast path renders exactly what Stencil renders (forced here by a tag).
+    @Test(arguments: [
+        "{{ name }}/{{ labels.service }}/{{ missing }}/{{ labels.nothing }}",
+        "plain text", "{{count}} items", "{{ labels.my-key }}", "{{ name.length }}",
+    ])
+    func fastPathMatchesStencil(template: String) throws {
+        #expect(Substitution.parse(template) != nil)
+        let fast = try TemplateSet(fields: ["t": template]).render(fields)["t"]
+        let stencil = try TemplateSet(fields: ["t": "{% if true %}\(template){% endif %}"]).render(fields)["t"]
+        #expect(fast == stencil)
+    }
+
+    @Test func templatesWithFiltersOrTagsOrListsGoToStencil() {
+        #expect(Substitution.parse("{{ name | upper }}") == nil)
+        #expect(Substitution.parse("{% if x %}y{% endif %}") == nil)
+        #expect(Substitution.render(Substitution.parse("{{ tags }}")!, fields) == nil)
     }
 }
