@@ -16,6 +16,8 @@ struct Config: Decodable, Sendable {
     var caFile: String?
     /// Verify the receiver's certificate and host name (keep it on).
     var tlsVerify: Bool
+    /// Connections kept open to one host; more requests wait for one.
+    var maxConnections: Int
 
     static let methods = ["POST", "PUT", "PATCH"]
 
@@ -30,13 +32,16 @@ struct Config: Decodable, Sendable {
                   "description":"Body template; default: the event as JSON."},
           "content_type":{"type":"string","default":"application/json","description":"Content-Type of the body."},
           "ca_file":{"type":"string","description":"PEM file of CAs trusted for HTTPS."},
-          "tls_verify":{"type":"boolean","default":true,"description":"Verify the server certificate and name."}
+          "tls_verify":{"type":"boolean","default":true,"description":"Verify the server certificate and name."},
+          "max_connections":{"type":"integer","minimum":1,"maximum":1024,"default":32,
+                             "description":"Keep-alive connections per host; further requests queue for one."}
         }}
         """
 
     private enum Keys: String, CodingKey {
         case url, method, headers, body
         case contentType = "content_type", caFile = "ca_file", tlsVerify = "tls_verify"
+        case maxConnections = "max_connections"
     }
 
     init(from decoder: any Decoder) throws {
@@ -48,6 +53,7 @@ struct Config: Decodable, Sendable {
         contentType = try c.decodeIfPresent(String.self, forKey: .contentType) ?? "application/json"
         caFile = try c.decodeIfPresent(String.self, forKey: .caFile)
         tlsVerify = try c.decodeIfPresent(Bool.self, forKey: .tlsVerify) ?? true
+        maxConnections = try c.decodeIfPresent(Int.self, forKey: .maxConnections) ?? 32
     }
 
     func validate() throws(ConfigProblem) {

@@ -15,7 +15,7 @@ final class HTTPChannel: ChannelPlugin {
     init(config: Config, host: HostServices) throws(ConfigProblem) {
         try config.validate()
         self.config = config
-        sender = Sender()
+        sender = Sender(maxConnections: config.maxConnections)
     }
 
     func submit(_ message: Message, completion: Completion) {

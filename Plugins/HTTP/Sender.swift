@@ -31,10 +31,14 @@ final class Sender: @unchecked Sendable {
     private let stopped = DispatchSemaphore(value: 0)
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_ALL)) }()
 
-    init() {
+    /// - Parameter maxConnections: per host; requests beyond them wait in
+    ///   libcurl for a free connection instead of opening (and, past the
+    ///   cache size, closing) one each.
+    init(maxConnections: Int) {
         Self.globalInit
         multi = curl_multi_init()!
-        herald_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, 64)
+        herald_curl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, maxConnections)
+        herald_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, max(64, maxConnections * 4))
         Thread.detachNewThread { [self] in loop() }
     }
 
@@ -74,11 +78,16 @@ final class Sender: @unchecked Sendable {
             if closing && running == 0 && batch.isEmpty { break }
             curl_multi_poll(multi, nil, 0, 1000, nil)
         }
+        for easy in idleHandles { curl_easy_cleanup(easy) }
+        idleHandles.removeAll()
         stopped.signal()
     }
 
+    /// Finished handles, reset and used again (sender thread only).
+    private var idleHandles: [UnsafeMutableRawPointer] = []
+
     private func start(_ request: Request, _ completion: Completion) {
-        guard let easy = curl_easy_init() else {
+        guard let easy = idleHandles.popLast() ?? curl_easy_init() else {
             completion(.retry("libcurl could not allocate a handle"))
             return
         }
@@ -131,7 +140,8 @@ final class Sender: @unchecked Sendable {
             var retryAfter: curl_off_t = 0
             herald_curl_getinfo_off_t(easy, CURLINFO_RETRY_AFTER, &retryAfter)
             curl_multi_remove_handle(multi, easy)
-            curl_easy_cleanup(easy)
+            curl_easy_reset(easy)
+            idleHandles.append(easy)
             curl_slist_free_all(transfer.headers)
             transfer.completion(Self.outcome(result: result, status: status, retryAfter: Double(retryAfter),
                                              response: transfer.response))
@@ -150,10 +160,10 @@ final class Sender: @unchecked Sendable {
                 return .retry("curl: \(reason)")
             }
         }
+        if (200..<300).contains(status) { return .ok }
         let snippet = String(decoding: response, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         let reason = snippet.isEmpty ? "HTTP \(status)" : "HTTP \(status): \(snippet)"
         switch status {
-        case 200..<300: return .ok
         case 408, 429, 500..<600: return .retry(reason, after: retryAfter > 0 ? retryAfter : nil)
         default: return .fail(reason)
         }
