@@ -15,6 +15,7 @@ herald=.build/release/herald
 work=$(mktemp -d /tmp/herald-bench.XXXXXX)
 nginx_port=18090
 herald_port=18080
+probe_port=18092
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT
@@ -81,9 +82,12 @@ for durability in process power; do
   stop_daemon
 
   # End to end: every event pushed to nginx through the HTTP plugin.
+  # Latency runs label their events bench=latency; they go to latency.py's own receiver.
   start_daemon "$durability" \
-    "[{name: sink, team: bench, channel: http, max_in_flight: 512, config: {url: 'http://127.0.0.1:$nginx_port/e/{{ id }}'}}]" \
-    "[{name: all, team: bench, endpoints: [sink]}]"
+    "[{name: sink, team: bench, channel: http, max_in_flight: 512, config: {url: 'http://127.0.0.1:$nginx_port/e/{{ id }}'}},
+      {name: probe, team: bench, channel: http, config: {url: 'http://127.0.0.1:$probe_port/{{ id }}'}}]" \
+    "[{name: all, team: bench, matchers: ['bench!=latency'], endpoints: [sink]},
+      {name: latency, team: bench, matchers: ['bench=latency'], endpoints: [probe]}]"
   : > "$work/access.log"
   ingested=$(wrk -t2 -c8 -d"$((seconds / 2))s" -s Benchmarks/batch.lua "http://127.0.0.1:$herald_port" 2>&1 \
              | awk '/requests in/ {print $1 * 100}')
@@ -96,7 +100,7 @@ for durability in process power; do
   awk -v n="$ingested" 'NR == 1 {first = $1} {last = $1; count++}
     END {printf "  end to end: %d of %d events delivered in %.2f s from first to last receipt: %.0f deliveries/s\n",
          count, n, last - first, (count - 1) / (last - first)}' "$work/access.log"
-  python3 Benchmarks/latency.py 127.0.0.1 "$herald_port" 1000 "$seconds" "$work/access.log" "lat1000$durability"
-  python3 Benchmarks/latency.py 127.0.0.1 "$herald_port" 100 "$seconds" "$work/access.log" "lat100$durability"
+  python3 Benchmarks/latency.py "$herald_port" "$probe_port" 1000 "$seconds" "l1000$durability"
+  python3 Benchmarks/latency.py "$herald_port" "$probe_port" 100 "$seconds" "l100$durability"
   stop_daemon
 done

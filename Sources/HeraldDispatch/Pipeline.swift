@@ -76,29 +76,26 @@ public final class Pipeline: Sendable {
         wake.finish()
     }
 
+    /// One transaction for everything queued: attempt records and new events.
     private func write(_ work: Queued, planner: inout Planner,
                        deliver: @Sendable ([PendingDelivery]) async -> Void) async {
-        if !work.attempts.isEmpty {
-            do {
-                try await store.record(work.attempts)
-            } catch {
-                // The deliveries themselves are safe: still pending in the
-                // store, they are tried again after a restart.
-                logger.error("Could not record attempts", metadata: ["error": "\(error)", "count": "\(work.attempts.count)"])
-            }
-        }
-        guard !work.ingests.isEmpty else { return }
         let events = work.ingests.flatMap(\.events)
         let plan = planner.plan(events)
         do {
-            let ids = try await store.commit(plan.batch)
+            let ids = try await store.commit(plan.batch, attempts: work.attempts)
             planner.keep(plan)
-            await deliver(zip(ids, plan.batch.deliveries).map { id, delivery in
-                PendingDelivery(id: id, push: plan.push(for: delivery, id: id), attempts: 0, notBefore: 0)
-            })
+            if !ids.isEmpty {
+                await deliver(zip(ids, plan.batch.deliveries).map { id, delivery in
+                    PendingDelivery(id: id, push: plan.push(for: delivery, id: id), attempts: 0, notBefore: 0)
+                })
+            }
             for ingest in work.ingests { ingest.done.resume() }
         } catch {
-            logger.error("Could not store events", metadata: ["error": "\(error)", "count": "\(events.count)"])
+            // Refused events are the sender's to send again. Attempts not
+            // recorded leave their deliveries pending in the store, to be
+            // tried again after a restart: repeated, never lost.
+            logger.error("Could not write a batch", metadata: [
+                "error": "\(error)", "events": "\(events.count)", "attempts": "\(work.attempts.count)"])
             for ingest in work.ingests { ingest.done.resume(throwing: error) }
         }
     }

@@ -30,10 +30,11 @@ public final class SQLiteStore: Store {
 
     // MARK: - Writes
 
-    public func commit(_ batch: IngestBatch) async throws -> [Int64] {
+    public func commit(_ batch: IngestBatch, attempts: [AttemptRecord]) async throws -> [Int64] {
         let encoded = batch.events.map(\.storedJSON)
         let now = Date().timeIntervalSince1970
         return try await pool.write { db in
+            try Self.record(attempts, db)
             var eventRows: [Int64] = []
             eventRows.reserveCapacity(encoded.count)
             let insertEvent = try db.cachedStatement(sql: """
@@ -86,29 +87,27 @@ public final class SQLiteStore: Store {
         }
     }
 
-    public func record(_ attempts: [AttemptRecord]) async throws {
+    private static func record(_ attempts: [AttemptRecord], _ db: Database) throws {
         guard !attempts.isEmpty else { return }
-        try await pool.write { db in
-            let insertAttempt = try db.cachedStatement(sql: """
-                INSERT INTO attempt (deliveryID, attempt, startedAt, finishedAt, outcome, reason) VALUES (?, ?, ?, ?, ?, ?)
-                """)
-            let update = try db.cachedStatement(sql: """
-                UPDATE delivery SET status = ?, attempts = ?, notBefore = ?, lastError = ?, updatedAt = ? WHERE id = ?
-                """)
-            for record in attempts {
-                try insertAttempt.execute(arguments: [
-                    record.deliveryID, record.attempt, record.startedAt, record.finishedAt, record.outcome.name,
-                    record.outcome.reason,
-                ])
-                let (status, notBefore): (String, Double) = switch record.next {
-                case .delivered: ("delivered", 0)
-                case .retryAt(let at): ("pending", at)
-                case .dead: ("dead", 0)
-                }
-                let lastError: String? = record.next == .delivered ? nil : record.outcome.reason
-                try update.execute(arguments: [status, record.attempt, notBefore, lastError, record.finishedAt,
-                                               record.deliveryID])
+        let insertAttempt = try db.cachedStatement(sql: """
+            INSERT INTO attempt (deliveryID, attempt, startedAt, finishedAt, outcome, reason) VALUES (?, ?, ?, ?, ?, ?)
+            """)
+        let update = try db.cachedStatement(sql: """
+            UPDATE delivery SET status = ?, attempts = ?, notBefore = ?, lastError = ?, updatedAt = ? WHERE id = ?
+            """)
+        for record in attempts {
+            try insertAttempt.execute(arguments: [
+                record.deliveryID, record.attempt, record.startedAt, record.finishedAt, record.outcome.name,
+                record.outcome.reason,
+            ])
+            let (status, notBefore): (String, Double) = switch record.next {
+            case .delivered: ("delivered", 0)
+            case .retryAt(let at): ("pending", at)
+            case .dead: ("dead", 0)
             }
+            let lastError: String? = record.next == .delivered ? nil : record.outcome.reason
+            try update.execute(arguments: [status, record.attempt, notBefore, lastError, record.finishedAt,
+                                           record.deliveryID])
         }
     }
 

@@ -116,11 +116,10 @@ public struct AttemptSummary: Sendable, Codable {
 ///
 /// Implementations make each call one transaction.
 public protocol Store: Sendable {
-    /// Writes a batch of events with their deliveries; returns the ids of
-    /// the deliveries in `batch.deliveries` order.
-    func commit(_ batch: IngestBatch) async throws -> [Int64]
-    /// Records attempts and moves each delivery to its next state.
-    func record(_ attempts: [AttemptRecord]) async throws
+    /// Writes a batch of events with their deliveries, and records attempts
+    /// (moving each delivery to its next state), in one transaction; returns
+    /// the ids of the new deliveries in `batch.deliveries` order.
+    func commit(_ batch: IngestBatch, attempts: [AttemptRecord]) async throws -> [Int64]
     /// Every delivery still pending, oldest first (for start-up).
     func pendingDeliveries() async throws -> [PendingDelivery]
     func throttleStates() async throws -> [ThrottleKey: ThrottleState]

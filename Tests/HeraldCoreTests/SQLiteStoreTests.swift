@@ -1,0 +1,85 @@
+import Foundation
+import HeraldCore
+import HeraldStore
+import Testing
+
+struct SQLiteStoreTests {
+    let store: SQLiteStore
+
+    init() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("herald-store-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        store = try SQLiteStore(path: directory.appendingPathComponent("test.sqlite").path)
+    }
+
+    static func event(_ id: String, status: EventStatus = .firing, timeout: Int? = nil) -> Event {
+        Event(id: id, team: "ops", name: "HighCPU", level: .critical, status: status, objectID: "host-\(id)",
+              labels: ["a": "b"], annotations: ["note": "ü \"quoted\""], startsAt: Date(timeIntervalSince1970: 1000),
+              timeoutSeconds: timeout)
+    }
+
+    @Test func committedDeliveriesArePendingUntilRecorded() async throws {
+        // Given two events, each with a delivery
+        var batch = IngestBatch()
+        batch.events = [Self.event("1"), Self.event("2")]
+        batch.deliveries = [NewDelivery(eventIndex: 0, endpoint: "hook", policy: "p", level: .critical, previousLevel: nil),
+                            NewDelivery(eventIndex: 1, endpoint: "hook", policy: "p", level: .critical, previousLevel: .error)]
+        let ids = try await store.commit(batch, attempts: [])
+        #expect(ids.count == 2)
+
+        // Then both are pending, with their events intact
+        let pending = try await store.pendingDeliveries()
+        #expect(pending.map(\.id) == ids)
+        #expect(pending[0].push.event == Self.event("1"))
+        #expect(pending[1].push.previousLevel == .error)
+
+        // When one is delivered and the other fails for good
+        try await store.commit(IngestBatch(), attempts: [
+            AttemptRecord(deliveryID: ids[0], attempt: 1, startedAt: 1, finishedAt: 2, outcome: .ok(reason: ""),
+                          next: .delivered),
+            AttemptRecord(deliveryID: ids[1], attempt: 1, startedAt: 1, finishedAt: 2,
+                          outcome: .fail(reason: "HTTP 400"), next: .dead),
+        ])
+
+        // Then nothing is pending, one is a dead letter with its reason and history
+        #expect(try await store.pendingDeliveries().isEmpty)
+        let dead = try await store.deliveries(team: "ops", status: "dead", limit: 10)
+        #expect(dead.map(\.id) == [ids[1]])
+        #expect(dead.first?.lastError == "HTTP 400")
+        #expect(try await store.attempts(deliveryID: ids[1]).map(\.outcome) == ["fail"])
+        #expect(try await store.deliveries(team: "dev", status: nil, limit: 10).isEmpty)
+
+        // And a replay makes it pending again
+        let replayed = try await store.replayDead(team: "ops", ids: nil)
+        #expect(replayed.map(\.id) == [ids[1]])
+        #expect(try await store.pendingDeliveries().map(\.id) == [ids[1]])
+    }
+
+    @Test func throttleStateRoundTripsAndIsForgotten() async throws {
+        let key = ThrottleKey(endpoint: "hook", policy: "p", objectID: "o")
+        var batch = IngestBatch()
+        batch.events = [Self.event("1")]
+        batch.throttle[key] = .some(ThrottleState(lastPushAt: 5, pushes: 2, lastLevel: .warning))
+        _ = try await store.commit(batch, attempts: [])
+        #expect(try await store.throttleStates() == [key: ThrottleState(lastPushAt: 5, pushes: 2, lastLevel: .warning)])
+
+        batch.throttle[key] = .some(nil)
+        _ = try await store.commit(batch, attempts: [])
+        #expect(try await store.throttleStates().isEmpty)
+    }
+
+    @Test func autoClearDeadlinesExpireAndDisarm() async throws {
+        var batch = IngestBatch()
+        batch.events = [Self.event("1", timeout: 60)]
+        batch.armTimeouts[batch.events[0].alertKey] = (0, 1060)
+        _ = try await store.commit(batch, attempts: [])
+        #expect(try await store.expiredAlerts(now: 1059).isEmpty)
+        #expect(try await store.expiredAlerts(now: 1060).map(\.id) == ["1"])
+
+        var resolved = IngestBatch()
+        resolved.events = [Self.event("1", status: .resolved)]
+        resolved.disarmTimeouts = [resolved.events[0].alertKey]
+        _ = try await store.commit(resolved, attempts: [])
+        #expect(try await store.expiredAlerts(now: 2000).isEmpty)
+    }
+}
