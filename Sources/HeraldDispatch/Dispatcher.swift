@@ -3,6 +3,7 @@ public import HeraldPluginHost
 public import HeraldStore
 import Foundation
 public import Logging
+import Synchronization
 public import ServiceLifecycle
 
 /// The delivery side of the daemon, as one `Service`: the writer, a worker
@@ -19,6 +20,8 @@ public final class Dispatcher: Service {
     private let logger: Logger
     /// How often submissions past their timeout are given up, and due retries released.
     private let tickInterval: Duration = .milliseconds(50)
+    /// The workers once `run` opened them, for replays.
+    private let workers = Mutex<[String: EndpointWorker]>([:])
 
     public init(config: HeraldConfig, catalog: PluginCatalog, store: any Store, logger: Logger) {
         self.config = config
@@ -30,6 +33,7 @@ public final class Dispatcher: Service {
 
     public func run() async throws {
         let workers = try await openWorkers()
+        self.workers.withLock { $0 = workers }
         let planner = Planner(
             router: Router(policies: config.policies),
             endpoints: Dictionary(uniqueKeysWithValues: config.endpoints.map { ($0.name, $0) }),
@@ -62,6 +66,15 @@ public final class Dispatcher: Service {
         }
         for worker in workers.values { await worker.close() }
         logger.info("Dispatcher stopped")
+    }
+
+    /// Sends a team's dead letters (all, or those with `ids`) through their
+    /// endpoints again, from a fresh retry count; returns how many.
+    public func replayDeadLetters(team: String, ids: [Int64]?) async throws -> Int {
+        let deliveries = try await store.replayDead(team: team, ids: ids)
+        await Self.distribute(deliveries, to: workers.withLock { $0 }, logger: logger)
+        logger.info("Replaying dead letters", metadata: ["team": "\(team)", "count": "\(deliveries.count)"])
+        return deliveries.count
     }
 
     private func openWorkers() async throws -> [String: EndpointWorker] {

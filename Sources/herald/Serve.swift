@@ -27,7 +27,7 @@ struct Serve: AsyncParsableCommand {
         IngestRoutes(pipeline: dispatcher.pipeline, teams: TeamDirectory(teams: config.teams),
                      maxBodyBytes: config.maxBodyBytes, defaultTimeoutSeconds: config.defaultTimeoutSeconds)
             .addRoutes(to: router)
-        QueryRoutes(store: store, teams: TeamDirectory(teams: config.teams)).addRoutes(to: router)
+        DeliveryRoutes(store: store, dispatcher: dispatcher, teams: TeamDirectory(teams: config.teams)).addRoutes(to: router)
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "herald"),

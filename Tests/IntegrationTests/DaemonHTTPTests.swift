@@ -183,6 +183,11 @@ struct DaemonHTTPTests {
         try await Task.sleep(for: .milliseconds(500))
         #expect(try setup.requests(path: "/status/400").count == 1)
         #expect(dead.contains("HTTP 400: answer 400"))
+
+        // A replay sends the dead letter once more.
+        let replay = try await setup.daemon.send("POST", "/api/v1/deliveries/replay", body: "{}", headers: Self.auth)
+        #expect(replay.body == #"{"replayed":1}"#)
+        try await waitUntil(timeout: 10, "the replayed attempt") { try setup.requests(path: "/status/400").count == 2 }
     }
 
     @Test func certificateFromAnUnknownCAIsNotTrusted() async throws {

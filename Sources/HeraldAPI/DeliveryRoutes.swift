@@ -1,15 +1,22 @@
 import Foundation
+public import HeraldDispatch
 public import HeraldStore
 public import Hummingbird
 
-/// Read-only views of a team's deliveries: history and dead letters.
-public struct QueryRoutes<Context: RequestContext>: Sendable {
+/// A team's deliveries: history, dead letters, and replaying them.
+public struct DeliveryRoutes<Context: RequestContext>: Sendable {
     let store: any Store
+    let dispatcher: Dispatcher
     let teams: TeamDirectory
 
-    public init(store: any Store, teams: TeamDirectory) {
+    public init(store: any Store, dispatcher: Dispatcher, teams: TeamDirectory) {
         self.store = store
+        self.dispatcher = dispatcher
         self.teams = teams
+    }
+
+    private struct ReplayBody: Decodable {
+        let ids: [Int64]?
     }
 
     public func addRoutes(to router: Hummingbird.Router<Context>) {
@@ -33,6 +40,14 @@ public struct QueryRoutes<Context: RequestContext>: Sendable {
             let mine = try await store.deliveries(team: team, status: nil, limit: 1_000_000).contains { $0.id == id }
             guard mine else { throw APIError(.notFound, field: "id", "no such delivery") }
             return try json(try await store.attempts(deliveryID: id))
+        }
+        // POST /api/v1/deliveries/replay, body {} for every dead letter or {"ids":[...]}
+        router.post("/api/v1/deliveries/replay") { request, _ -> Response in
+            let team = try teams.team(bearer: request.headers[.authorization])
+            let bytes = Array(try await request.body.collect(upTo: 1 << 20).readableBytesView)
+            let body = bytes.isEmpty ? ReplayBody(ids: nil) : try decodeBody(ReplayBody.self, from: bytes)
+            let count = try await dispatcher.replayDeadLetters(team: team, ids: body.ids)
+            return try json(["replayed": count])
         }
     }
 
