@@ -39,11 +39,8 @@ public final class Dispatcher: Service {
             endpoints: Dictionary(uniqueKeysWithValues: config.endpoints.map { ($0.name, $0) }),
             throttle: try await store.throttleStates(),
             now: { Date().timeIntervalSince1970 })
-        let pending = try await store.pendingDeliveries()
-        if !pending.isEmpty {
-            logger.info("Resuming deliveries left pending", metadata: ["count": "\(pending.count)"])
-        }
-        await Self.distribute(pending, to: workers, logger: logger)
+        // Deliveries left pending by the last run are paged in from the store.
+        for worker in workers.values { await worker.resumeFromStore() }
 
         let pipeline = pipeline
         let logger = logger
@@ -72,7 +69,7 @@ public final class Dispatcher: Service {
     /// endpoints again, from a fresh retry count; returns how many.
     public func replayDeadLetters(team: String, ids: [Int64]?) async throws -> Int {
         let deliveries = try await store.replayDead(team: team, ids: ids)
-        await Self.distribute(deliveries, to: workers.withLock { $0 }, logger: logger)
+        await Self.distribute(deliveries, to: workers.withLock { $0 }, spillable: false, logger: logger)
         logger.info("Replaying dead letters", metadata: ["team": "\(team)", "count": "\(deliveries.count)"])
         return deliveries.count
     }
@@ -89,7 +86,8 @@ public final class Dispatcher: Service {
                 let templates = try TemplateSet(fields: fields)
                 let instance = try await Self.offPool { () throws(PluginConfigError) in try plugin.open(config: endpoint.config) }
                 workers[endpoint.name] = EndpointWorker(endpoint: endpoint, instance: instance, templates: templates,
-                                                        pipeline: pipeline, logger: logger)
+                                                        pipeline: pipeline, store: store,
+                                                        memoryLimit: config.backlogInMemory, logger: logger)
             } catch {
                 // Its deliveries stay pending in the store until a restart with a working config.
                 logger.error("Endpoint disabled: its plugin could not open it", metadata: [
@@ -100,12 +98,12 @@ public final class Dispatcher: Service {
     }
 
     private static func distribute(_ deliveries: [PendingDelivery], to workers: [String: EndpointWorker],
-                                   logger: Logger) async {
+                                   spillable: Bool = true, logger: Logger) async {
         var byEndpoint: [String: [PendingDelivery]] = [:]
         for delivery in deliveries { byEndpoint[delivery.push.endpoint, default: []].append(delivery) }
         for (endpoint, list) in byEndpoint {
             if let worker = workers[endpoint] {
-                await worker.enqueue(list)
+                await worker.enqueue(list, spillable: spillable)
             } else {
                 logger.warning("Deliveries kept pending for a disabled endpoint",
                                metadata: ["endpoint": "\(endpoint)", "count": "\(list.count)"])

@@ -15,16 +15,31 @@ actor EndpointWorker {
     private let pipeline: Pipeline
     private let logger: Logger
 
+    private let store: any Store
     private var ready: [PendingDelivery] = []
     private var readyHead = 0
+    /// New deliveries held in memory at most; past it they stay only in the
+    /// store and are paged in as the queue drains, so a dead endpoint with
+    /// a huge backlog costs disk, not memory.
+    private let memoryLimit: Int
+    /// Set while new deliveries are left in the store rather than queued.
+    private var spilling = false
+    /// The highest id of a new delivery ever queued: every pending one
+    /// above it is in the store only.
+    private var lastHeldID: Int64 = 0
+    private var paging = false
+    private var spilledWhilePaging = false
     /// Deliveries waiting for their retry time, unordered (few, normally).
     private var delayed: [PendingDelivery] = []
     private var inFlight = 0
     private var waiting: CheckedContinuation<Void, Never>?
     private var stopping = false
 
-    init(endpoint: Endpoint, instance: PluginInstance, templates: TemplateSet, pipeline: Pipeline, logger: Logger) {
+    init(endpoint: Endpoint, instance: PluginInstance, templates: TemplateSet, pipeline: Pipeline, store: any Store,
+         memoryLimit: Int = 10_000, logger: Logger) {
         self.endpoint = endpoint
+        self.store = store
+        self.memoryLimit = memoryLimit
         self.instance = instance
         self.templates = templates
         self.pipeline = pipeline
@@ -33,12 +48,59 @@ actor EndpointWorker {
         self.logger = logger
     }
 
-    func enqueue(_ deliveries: [PendingDelivery]) {
+    /// Queues deliveries in id order. `spillable` ones (new, or resumed at
+    /// start-up) may be left in the store when the queue is full; replays
+    /// are always queued.
+    func enqueue(_ deliveries: [PendingDelivery], spillable: Bool = true) {
         let now = Date().timeIntervalSince1970
         for delivery in deliveries {
-            if delivery.notBefore > now { delayed.append(delivery) } else { ready.append(delivery) }
+            if delivery.notBefore > now {
+                delayed.append(delivery)
+            } else if spillable && (spilling || held >= memoryLimit) {
+                if !spilling {
+                    logger.notice("Backlog over the memory limit; the rest waits in the store",
+                                  metadata: ["backlog.limit": "\(memoryLimit)"])
+                }
+                spilling = true
+                if paging { spilledWhilePaging = true }
+            } else {
+                ready.append(delivery)
+                if spillable { lastHeldID = max(lastHeldID, delivery.id) }
+            }
         }
         signal()
+    }
+
+    /// Deliveries in memory: queued, waiting to retry, or in flight.
+    private var held: Int { ready.count - readyHead + delayed.count + inFlight }
+
+    /// At start-up: everything pending for this endpoint is in the store;
+    /// page it in like a spilled backlog.
+    func resumeFromStore() {
+        spilling = true
+        signal()
+    }
+
+    /// Brings spilled deliveries back from the store once memory holds less
+    /// than half the limit (retries count: a dead endpoint stays bounded).
+    private func pageIn() async {
+        guard spilling, !paging, held < memoryLimit / 2 else { return }
+        paging = true
+        spilledWhilePaging = false
+        let limit = memoryLimit / 2
+        do {
+            let page = try await store.pendingDeliveries(endpoint: endpoint.name, afterID: lastHeldID, limit: limit)
+            let now = Date().timeIntervalSince1970
+            for delivery in page {
+                if delivery.notBefore > now { delayed.append(delivery) } else { ready.append(delivery) }
+                lastHeldID = max(lastHeldID, delivery.id)
+            }
+            // Caught up, unless a delivery spilled while the page was read.
+            if page.count < limit && !spilledWhilePaging { spilling = false }
+        } catch {
+            logger.error("Could not page in pending deliveries", metadata: ["error": "\(error)"])
+        }
+        paging = false
     }
 
     /// Moves retries whose time has come to the ready queue. Called on the
@@ -55,8 +117,6 @@ actor EndpointWorker {
         signal()
     }
 
-    var backlog: Int { ready.count - readyHead + delayed.count + inFlight }
-
     /// Stops taking new deliveries; `run` returns once those in flight end.
     func stop() {
         stopping = true
@@ -67,6 +127,7 @@ actor EndpointWorker {
     func run() async {
         await withDiscardingTaskGroup { group in
             while !stopping {
+                await pageIn()
                 while inFlight < endpoint.maxInFlight, let delivery = nextReady() {
                     inFlight += 1
                     let attempt = delivery.attempts + 1

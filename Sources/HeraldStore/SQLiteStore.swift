@@ -126,9 +126,10 @@ public final class SQLiteStore: Store {
 
     // MARK: - Reads
 
-    public func pendingDeliveries() async throws -> [PendingDelivery] {
+    public func pendingDeliveries(endpoint: String, afterID: Int64, limit: Int) async throws -> [PendingDelivery] {
         try await pool.read { db in
-            try Self.pendingQuery(status: "pending", filter: "").fetchAll(db).map {
+            let filter: SQL = "AND delivery.endpoint = \(endpoint) AND delivery.id > \(afterID)"
+            return try Self.pendingQuery(status: "pending", filter: filter, limit: limit).fetchAll(db).map {
                 try self.pending(from: $0, resetAttempts: false)
             }
         }
@@ -190,12 +191,12 @@ public final class SQLiteStore: Store {
         return sql
     }
 
-    private static func pendingQuery(status: String, filter: SQL) -> SQLRequest<Row> {
+    private static func pendingQuery(status: String, filter: SQL, limit: Int = Int(Int32.max)) -> SQLRequest<Row> {
         """
         SELECT delivery.id, delivery.policy, delivery.endpoint, delivery.level, delivery.previousLevel,
                delivery.attempts, delivery.notBefore, event.body
         FROM delivery JOIN event ON event.row = delivery.eventRow
-        WHERE delivery.status = \(status) \(filter) ORDER BY delivery.id
+        WHERE delivery.status = \(status) \(filter) ORDER BY delivery.id LIMIT \(limit)
         """
     }
 

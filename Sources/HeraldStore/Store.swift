@@ -120,8 +120,9 @@ public protocol Store: Sendable {
     /// (moving each delivery to its next state), in one transaction; returns
     /// the ids of the new deliveries in `batch.deliveries` order.
     func commit(_ batch: IngestBatch, attempts: [AttemptRecord]) async throws -> [Int64]
-    /// Every delivery still pending, oldest first (for start-up).
-    func pendingDeliveries() async throws -> [PendingDelivery]
+    /// Up to `limit` pending deliveries of one endpoint with ids above
+    /// `afterID`, oldest first: how a worker pages in what it let spill.
+    func pendingDeliveries(endpoint: String, afterID: Int64, limit: Int) async throws -> [PendingDelivery]
     func throttleStates() async throws -> [ThrottleKey: ThrottleState]
     /// Firing alerts whose auto-clear deadline has passed.
     func expiredAlerts(now: Double) async throws -> [Event]

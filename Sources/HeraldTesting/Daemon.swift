@@ -11,8 +11,8 @@ public final class Daemon: @unchecked Sendable {
 
     /// - Parameter config: YAML after the `server`, `storage` and `plugins`
     ///   sections, which the daemon fills in (teams, endpoints, policies...).
-    public init(config: String, directory: URL, durability: String = "process", extraPluginDirectories: [URL] = [])
-        async throws {
+    public init(config: String, directory: URL, durability: String = "process", backlogInMemory: Int = 10_000,
+                extraPluginDirectories: [URL] = []) async throws {
         self.directory = directory
         port = try Self.freePort()
         configFile = directory.appendingPathComponent("herald.yaml")
@@ -24,6 +24,7 @@ public final class Daemon: @unchecked Sendable {
             storage:
               path: \(directory.appendingPathComponent("herald.sqlite").path)
               durability: \(durability)
+              backlog_in_memory: \(backlogInMemory)
             plugins:
               directories: [\(pluginDirectories.joined(separator: ", "))]
             \(config)

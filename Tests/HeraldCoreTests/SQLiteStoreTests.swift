@@ -28,7 +28,7 @@ struct SQLiteStoreTests {
         #expect(ids.count == 2)
 
         // Then both are pending, with their events intact
-        let pending = try await store.pendingDeliveries()
+        let pending = try await store.pendingDeliveries(endpoint: "hook", afterID: 0, limit: 100)
         #expect(pending.map(\.id) == ids)
         #expect(pending[0].push.event == Self.event("1"))
         #expect(pending[1].push.previousLevel == .error)
@@ -42,7 +42,7 @@ struct SQLiteStoreTests {
         ])
 
         // Then nothing is pending, one is a dead letter with its reason and history
-        #expect(try await store.pendingDeliveries().isEmpty)
+        #expect(try await store.pendingDeliveries(endpoint: "hook", afterID: 0, limit: 100).isEmpty)
         let dead = try await store.deliveries(team: "ops", status: "dead", limit: 10)
         #expect(dead.map(\.id) == [ids[1]])
         #expect(dead.first?.lastError == "HTTP 400")
@@ -52,7 +52,8 @@ struct SQLiteStoreTests {
         // And a replay makes it pending again
         let replayed = try await store.replayDead(team: "ops", ids: nil)
         #expect(replayed.map(\.id) == [ids[1]])
-        #expect(try await store.pendingDeliveries().map(\.id) == [ids[1]])
+        #expect(try await store.pendingDeliveries(endpoint: "hook", afterID: 0, limit: 100).map(\.id) == [ids[1]])
+        #expect(try await store.pendingDeliveries(endpoint: "other", afterID: 0, limit: 100).isEmpty)
     }
 
     @Test func throttleStateRoundTripsAndIsForgotten() async throws {

@@ -20,7 +20,8 @@ struct CrashSafetyTests {
             policies:
               - {name: all, team: ops, endpoints: [hook]}
             """
-        let daemon = try await Daemon(config: config, directory: directory)
+        // A small in-memory backlog, so most of the 2,000 wait in the store and are paged in.
+        let daemon = try await Daemon(config: config, directory: directory, backlogInMemory: 150)
         let auth = ["Authorization": "Bearer ops-token"]
         // Given: 2,000 events accepted while the receiver is down, half in
         // batches of 100, half one per request.
@@ -67,6 +68,38 @@ struct CrashSafetyTests {
         }
         #expect(accepted.subtracting(delivered).isEmpty)
         print("crash safety: \(accepted.count) accepted, \(delivered.count) distinct delivered, \(arrivals - delivered.count) duplicates")
+    }
+}
+
+/// A backlog larger than the memory limit waits in the store and still all arrives.
+@Suite(.timeLimit(.minutes(2)))
+struct BacklogTests {
+    @Test func backlogOverTheMemoryLimitIsPagedInFromTheStore() async throws {
+        let directory = try Repository.temporaryDirectory("herald-backlog")
+        let receiver = try await HTTPReceiver(directory: directory)
+        defer { receiver.stop() }
+        let config = """
+            teams:
+              - {name: ops, tokens: [ops-token]}
+            endpoints:
+              - {name: hook, team: ops, channel: http, max_in_flight: 4, config: {url: "\(receiver.baseURL)/backlog"}}
+            policies:
+              - {name: all, team: ops, endpoints: [hook]}
+            """
+        let daemon = try await Daemon(config: config, directory: directory, backlogInMemory: 20)
+        defer { daemon.stop() }
+        for batch in 0..<3 {
+            let events = (0..<100).map { #"{"id":"k\#(batch)-\#($0)","name":"Backlog","level":"Critical","object_id":"k\#(batch)-\#($0)"}"# }
+            let answer = try await daemon.send("POST", "/api/v1/events", body: #"{"events":[\#(events.joined(separator: ","))]}"#,
+                                               headers: ["Authorization": "Bearer ops-token"])
+            #expect(answer.status == 202)
+        }
+        try await waitUntil(timeout: 60, "300 deliveries") { try receiver.requests().count >= 300 }
+        let ids = try receiver.requests().compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.body.utf8)) as? [String: Any])?["id"] as? String
+        }
+        #expect(Set(ids).count == 300)
+        #expect(daemon.log.contains("Backlog over the memory limit"))
     }
 }
 

@@ -28,6 +28,8 @@ public struct HeraldConfig: Sendable {
     public var databasePath = "herald.sqlite"
     public var durability = "process"
     public var pluginDirectories: [String] = []
+    /// New deliveries each endpoint holds in memory; the rest wait in the store.
+    public var backlogInMemory = 10_000
     /// Auto-clear for Huawei events that give no `timeout`.
     public var defaultTimeoutSeconds = 3 * 86400
     public var teams: [Team] = []
@@ -101,7 +103,8 @@ public struct HeraldConfig: Sendable {
 
     private mutating func readStorage(_ node: ConfigNode?) throws(ConfigError) {
         guard let node else { return }
-        let fields = try node.mapping(allowed: ["path", "durability"])
+        let fields = try node.mapping(allowed: ["path", "durability", "backlog_in_memory"])
+        if let backlog = fields["backlog_in_memory"] { backlogInMemory = try backlog.int(min: 2, max: 10_000_000) }
         if let path = fields["path"] {
             let value = try path.nonEmptyString()
             databasePath = value.hasPrefix("/") ? value
