@@ -23,27 +23,30 @@ extension Event {
     }
 
     init(stored data: Data) throws {
-        let value = try JSONDecoder().decode(JSONValue.self, from: data)
-        func string(_ key: String) throws -> String {
-            guard let text = value[key]?.stringValue else { throw StoredEventError(field: key) }
-            return text
-        }
-        func number(_ key: String) -> Double? {
-            if case .number(let number)? = value[key] { return number }
-            return nil
-        }
-        func strings(_ key: String) -> [String: String] {
-            (value[key]?.objectValue ?? [:]).compactMapValues(\.stringValue)
-        }
-        guard let level = Level(rawValue: try string("level")) else { throw StoredEventError(field: "level") }
-        guard let status = EventStatus(rawValue: try string("status")) else { throw StoredEventError(field: "status") }
-        guard let startsAt = number("starts_at") else { throw StoredEventError(field: "starts_at") }
-        self.init(id: try string("id"), team: try string("team"), name: try string("name"), level: level,
-                  status: status, objectID: try string("object_id"), labels: strings("labels"),
-                  annotations: strings("annotations"), startsAt: Date(timeIntervalSince1970: startsAt),
-                  endsAt: number("ends_at").map(Date.init(timeIntervalSince1970:)),
-                  timeoutSeconds: number("timeout").map { Int($0) }, policyID: value["policy"]?.stringValue,
-                  source: (try? string("source")) ?? "native")
+        let stored = try JSONDecoder().decode(StoredEvent.self, from: data)
+        guard let level = Level(rawValue: stored.level) else { throw StoredEventError(field: "level") }
+        guard let status = EventStatus(rawValue: stored.status) else { throw StoredEventError(field: "status") }
+        self.init(id: stored.id, team: stored.team, name: stored.name, level: level, status: status,
+                  objectID: stored.objectID, labels: stored.labels, annotations: stored.annotations,
+                  startsAt: Date(timeIntervalSince1970: stored.startsAt),
+                  endsAt: stored.endsAt.map(Date.init(timeIntervalSince1970:)), timeoutSeconds: stored.timeout,
+                  policyID: stored.policy, source: stored.source ?? "native")
+    }
+}
+
+/// The stored keys, for decoding (a struct decodes several times faster
+/// than a generic `JSONValue`, which matters when a backlog is paged in).
+private struct StoredEvent: Decodable {
+    let id, team, name, level, status, objectID: String
+    let labels, annotations: [String: String]
+    let startsAt: Double
+    let endsAt: Double?
+    let timeout: Int?
+    let policy, source: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, team, name, level, status, labels, annotations, timeout, policy, source
+        case objectID = "object_id", startsAt = "starts_at", endsAt = "ends_at"
     }
 }
 
