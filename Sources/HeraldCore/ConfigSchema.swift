@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// The JSON Schema a plugin declares for its endpoint config, and the
 /// checks the host runs against it.

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// A JSON document as a value, for channel configs and schemas whose shape
 /// only the plugin knows.

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// One label condition of a policy: `name=value`, `name!=value`,
 /// `name=~regex` or `name!~regex`, as in Alertmanager. Regexes are anchored

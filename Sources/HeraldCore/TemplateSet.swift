@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import Stencil
 
 /// The templated fields of one endpoint, parsed once and rendered per push

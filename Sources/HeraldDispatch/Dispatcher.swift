@@ -1,4 +1,4 @@
-public import HeraldCore
+import HeraldCore
 public import HeraldPluginHost
 public import HeraldStore
 import Foundation

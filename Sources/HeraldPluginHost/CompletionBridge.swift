@@ -1,5 +1,5 @@
 import CHeraldPlugin
-public import HeraldCore
+import HeraldCore
 import Logging
 import Synchronization
 

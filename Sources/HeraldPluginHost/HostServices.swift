@@ -1,5 +1,5 @@
 import CHeraldPlugin
-public import Logging
+import Logging
 import Synchronization
 
 /// The `herald_host_api` tables handed to plugins, one per plugin so that a

@@ -1,6 +1,6 @@
 import CHeraldPlugin
 import Synchronization
-public import Foundation
+import Foundation
 public import Logging
 
 /// Every plugin found in the plugins folders, and every file refused.

@@ -34,7 +34,7 @@ struct SQLiteStoreTests {
         #expect(pending[1].push.previousLevel == .error)
 
         // When one is delivered and the other fails for good
-        try await store.commit(IngestBatch(), attempts: [
+        _ = try await store.commit(IngestBatch(), attempts: [
             AttemptRecord(deliveryID: ids[0], attempt: 1, startedAt: 1, finishedAt: 2, outcome: .ok(reason: ""),
                           next: .delivered),
             AttemptRecord(deliveryID: ids[1], attempt: 1, startedAt: 1, finishedAt: 2,

@@ -107,8 +107,9 @@ struct PluginABITests {
             }
         }
         defer { sweeper.cancel() }
+        let never = try instance(mode: "never")
         let started = Date()
-        let outcome = await submit(try instance(mode: "never"), timeout: 0.3)
+        let outcome = await submit(never, timeout: 0.3)
         guard case .retry(let reason, _) = outcome else {
             Issue.record("expected RETRY, got \(outcome)")
             return

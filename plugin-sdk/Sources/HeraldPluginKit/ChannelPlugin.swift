@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// What a plugin says about itself; becomes the ABI descriptor.
 public struct PluginInfo: Sendable {

@@ -1,4 +1,4 @@
-public import CHeraldPlugin
+import CHeraldPlugin
 import Foundation
 
 /// The ABI plumbing behind a Swift plugin's one-line entry point.
