@@ -26,8 +26,10 @@ struct DaemonHTTPTests {
             endpoint("hangs", "\(receiver.baseURL)/hang", extra: ", timeout: 1s, retries: 0"),
             endpoint("refuses", "\(receiver.baseURL)/status/400"),
             endpoint("untrusted", "https://127.0.0.1:\(tls.port)/untrusted", extra: ", retries: 0"),
+            endpoint("slowdown", "\(receiver.baseURL)/retry-after/2"),
+            endpoint("clears", "\(receiver.baseURL)/clears"),
         ]
-        let policies = ["plain", "tls", "flaky", "hangs", "refuses", "untrusted"].map { name in
+        let policies = ["plain", "tls", "flaky", "hangs", "refuses", "untrusted", "slowdown", "clears"].map { name in
             #"  - {name: to-\#(name), team: ops, matchers: ['route="\#(name)"'], endpoints: [\#(name)]}"#
         }
         return """
@@ -188,6 +190,39 @@ struct DaemonHTTPTests {
         let replay = try await setup.daemon.send("POST", "/api/v1/deliveries/replay", body: "{}", headers: Self.auth)
         #expect(replay.body == #"{"replayed":1}"#)
         try await waitUntil(timeout: 10, "the replayed attempt") { try setup.requests(path: "/status/400").count == 2 }
+    }
+
+    @Test func retryAfterFromTheReceiverIsHonoured() async throws {
+        let setup = try await Setup()
+        defer { setup.stop() }
+        _ = try await setup.daemon.send("POST", "/api/v1/events", body: Self.event(route: "slowdown"), headers: Self.auth)
+        try await waitUntil(timeout: 15, "the retry") { try setup.requests(path: "/retry-after").count >= 2 }
+        let attempts = try setup.requests(path: "/retry-after")
+        // 429 with Retry-After: 2, where the endpoint's own backoff would wait about 0.1 s.
+        #expect(attempts[1].time - attempts[0].time >= 1.9)
+    }
+
+    @Test func huaweiAlarmPastItsTimeoutIsClearedWithARecovery() async throws {
+        let setup = try await Setup()
+        defer { setup.stop() }
+        let body = """
+            {"events":[{"timeout":1000,"metadata":{"event_name":"Stale","event_severity":"Critical","event_type":"alarm",
+              "resource_provider":"ECS","resource_type":"vm","resource_id":"vm-9","route":"clears"}}]}
+            """
+        let answer = try await setup.daemon.send("PUT", "/v2/\(Self.project)/push/events", body: body,
+                                                 headers: ["X-Auth-Token": Self.token])
+        #expect(answer.status == 204)
+        var arrived: [RecordedRequest] = []
+        try await waitUntil(timeout: 10, "the auto-clear recovery") {
+            arrived = try setup.requests(path: "/clears")
+            return arrived.count == 2
+        }
+        let levels = arrived.compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.body.utf8)) as? [String: Any])?["level"] as? String
+        }
+        #expect(levels == ["Critical", "Recovery"])
+        #expect(arrived[1].body.contains(#""herald_auto_cleared":"true""#))
+        #expect(arrived[1].time - arrived[0].time >= 0.9)
     }
 
     @Test func certificateFromAnUnknownCAIsNotTrusted() async throws {
