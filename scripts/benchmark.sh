@@ -62,8 +62,8 @@ stop_daemon() {
 }
 # events/s from a wrk run: requests/s times events per request; non-2xx counted apart.
 wrk_rate() {
-  local script=$1 per=$2 connections=$3
-  local out; out=$(wrk -t2 -c"$connections" -d"${seconds}s" -s "Benchmarks/$script" "http://127.0.0.1:$herald_port" 2>&1)
+  local per=$1 connections=$2
+  local out; out=$(BATCH=$per wrk -t2 -c"$connections" -d"${seconds}s" -s Benchmarks/events.lua "http://127.0.0.1:$herald_port" 2>&1)
   local rps; rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   local errors; errors=$(echo "$out" | awk '/Non-2xx/ {print $5}')
   local p99; p99=$(echo "$out" | awk '/Latency/ {print $2}')
@@ -77,8 +77,8 @@ for durability in process power; do
   echo "== durability: $durability =="
   # Ingest alone: events stored durably, no policy routes them anywhere.
   start_daemon "$durability" "[]" "[]"
-  echo "  durable ingest, batches of 100: $(wrk_rate batch.lua 100 16)"
-  echo "  durable ingest, one event per request: $(wrk_rate single.lua 1 64)"
+  echo "  durable ingest, batches of 100: $(wrk_rate 100 16)"
+  echo "  durable ingest, one event per request: $(wrk_rate 1 64)"
   stop_daemon
 
   # End to end: every event pushed to nginx through the HTTP plugin.
@@ -89,7 +89,7 @@ for durability in process power; do
     "[{name: all, team: bench, matchers: ['bench!=latency'], endpoints: [sink]},
       {name: latency, team: bench, matchers: ['bench=latency'], endpoints: [probe]}]"
   : > "$work/access.log"
-  ingested=$(wrk -t2 -c8 -d"$((seconds / 2))s" -s Benchmarks/batch.lua "http://127.0.0.1:$herald_port" 2>&1 \
+  ingested=$(BATCH=100 wrk -t2 -c8 -d"$((seconds / 2))s" -s Benchmarks/events.lua "http://127.0.0.1:$herald_port" 2>&1 \
              | awk '/requests in/ {print $1 * 100}')
   for _ in $(seq 600); do
     sleep 0.5

@@ -54,6 +54,9 @@ actor EndpointWorker {
     func enqueue(_ deliveries: [PendingDelivery], spillable: Bool = true) {
         let now = Date().timeIntervalSince1970
         for delivery in deliveries {
+            // Already paged in: the commit that made it is visible to a page
+            // read before the writer hands it over here.
+            if spillable && delivery.id <= lastHeldID { continue }
             if delivery.notBefore > now {
                 delayed.append(delivery)
             } else if spillable && (spilling || held >= memoryLimit) {
@@ -84,7 +87,7 @@ actor EndpointWorker {
     /// Brings spilled deliveries back from the store once memory holds less
     /// than half the limit (retries count: a dead endpoint stays bounded).
     private func pageIn() async {
-        guard spilling, !paging, held < memoryLimit / 2 else { return }
+        guard canPageIn, !paging else { return }
         paging = true
         spilledWhilePaging = false
         let limit = memoryLimit / 2
@@ -99,9 +102,13 @@ actor EndpointWorker {
             if page.count < limit && !spilledWhilePaging { spilling = false }
         } catch {
             logger.error("Could not page in pending deliveries", metadata: ["error": "\(error)"])
+            try? await Task.sleep(for: .milliseconds(200))
         }
         paging = false
     }
+
+    /// Whether the store holds deliveries this worker has room to page in.
+    private var canPageIn: Bool { spilling && held < memoryLimit / 2 }
 
     /// Moves retries whose time has come to the ready queue. Called on the
     /// dispatcher's tick.
@@ -146,7 +153,7 @@ actor EndpointWorker {
                         await self.finished(delivery, attempt: attempt, startedAt: started, outcome: outcome)
                     }
                 }
-                if !stopping { await withCheckedContinuation { waiting = $0 } }
+                if !stopping && !canPageIn { await withCheckedContinuation { waiting = $0 } }
             }
         }
     }

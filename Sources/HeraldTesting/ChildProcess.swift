@@ -50,6 +50,26 @@ public final class ChildProcess: @unchecked Sendable {
     /// Runs a command to its end; throws with its output when it fails.
     @discardableResult
     public static func run(_ executable: String, _ arguments: [String]) throws -> String {
+        let (status, output) = try runToEnd(executable, arguments)
+        guard status == 0 else {
+            throw TestFailure("\(executable) \(arguments.joined(separator: " ")) failed: \(output)")
+        }
+        return output
+    }
+
+    /// `run` on a thread of its own: tests must not block the two threads
+    /// of the cooperative pool, or every other test's timing suffers.
+    @discardableResult
+    public static func runOffPool(_ executable: String, _ arguments: [String]) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try run(executable, arguments) })
+            }
+        }
+    }
+
+    /// Runs a command to its end; returns its exit status and output (stdout and stderr).
+    public static func runToEnd(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -59,10 +79,7 @@ public final class ChildProcess: @unchecked Sendable {
         try process.run()
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw TestFailure("\(executable) \(arguments.joined(separator: " ")) failed: \(output)")
-        }
-        return output
+        return (process.terminationStatus, output)
     }
 }
 

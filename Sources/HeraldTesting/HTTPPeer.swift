@@ -40,10 +40,10 @@ public final class HTTPReceiver: Sendable {
 
     /// What arrived so far (fetched over plain HTTP; not for a TLS receiver
     /// without `caFile`).
-    public func requests(caFile: URL? = nil) throws -> [RecordedRequest] {
+    public func requests(caFile: URL? = nil) async throws -> [RecordedRequest] {
         var arguments = ["-sS", "\(baseURL)/_requests"]
         if let caFile { arguments += ["--cacert", caFile.path] }
-        let output = try ChildProcess.run("/usr/bin/curl", arguments)
+        let output = try await ChildProcess.runOffPool("/usr/bin/curl", arguments)
         return try JSONDecoder().decode([RecordedRequest].self, from: Data(output.utf8))
     }
 
@@ -56,7 +56,7 @@ public struct TestCertificates: Sendable {
     public let certFile: URL
     public let keyFile: URL
 
-    public init(directory: URL) throws {
+    public init(directory: URL) async throws {
         caFile = directory.appendingPathComponent("ca.pem")
         certFile = directory.appendingPathComponent("server.pem")
         keyFile = directory.appendingPathComponent("server.key")
@@ -65,11 +65,11 @@ public struct TestCertificates: Sendable {
         let ext = directory.appendingPathComponent("server.ext")
         try "subjectAltName=IP:127.0.0.1,DNS:localhost\n".write(to: ext, atomically: true, encoding: .utf8)
         let openssl = "/usr/bin/openssl"
-        try ChildProcess.run(openssl, ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", caKey.path,
+        try await ChildProcess.runOffPool(openssl, ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", caKey.path,
                                        "-out", caFile.path, "-days", "2", "-subj", "/CN=Herald Test CA"])
-        try ChildProcess.run(openssl, ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", keyFile.path,
+        try await ChildProcess.runOffPool(openssl, ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", keyFile.path,
                                        "-out", csr.path, "-subj", "/CN=127.0.0.1"])
-        try ChildProcess.run(openssl, ["x509", "-req", "-in", csr.path, "-CA", caFile.path, "-CAkey", caKey.path,
+        try await ChildProcess.runOffPool(openssl, ["x509", "-req", "-in", csr.path, "-CA", caFile.path, "-CAkey", caKey.path,
                                        "-CAcreateserial", "-out", certFile.path, "-days", "2", "-extfile", ext.path])
     }
 }

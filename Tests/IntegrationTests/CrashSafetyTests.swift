@@ -59,7 +59,7 @@ struct CrashSafetyTests {
         var delivered: Set<String> = []
         var arrivals = 0
         try await waitUntil(timeout: 120, "all \(Self.count) events at the receiver") {
-            let requests = try receiver.requests()
+            let requests = try await receiver.requests()
             arrivals = requests.count
             delivered = Set(requests.compactMap { request in
                 (try? JSONSerialization.jsonObject(with: Data(request.body.utf8)) as? [String: Any])?["id"] as? String
@@ -94,8 +94,8 @@ struct BacklogTests {
                                                headers: ["Authorization": "Bearer ops-token"])
             #expect(answer.status == 202)
         }
-        try await waitUntil(timeout: 60, "300 deliveries") { try receiver.requests().count >= 300 }
-        let ids = try receiver.requests().compactMap {
+        try await waitUntil(timeout: 60, "300 deliveries") { try await receiver.requests().count >= 300 }
+        let ids = try await receiver.requests().compactMap {
             (try? JSONSerialization.jsonObject(with: Data($0.body.utf8)) as? [String: Any])?["id"] as? String
         }
         #expect(Set(ids).count == 300)

@@ -59,7 +59,6 @@ struct IngestValidationTests {
         let daemon = try await Daemon(config: Self.config, directory: directory)
         defer { daemon.stop() }
         let auth = ["Authorization": "Bearer ops-token"]
-        let latin1 = String(decoding: [0x7B, 0x22, 0x6E, 0x22, 0x3A, 0x22, 0xE9, 0x22, 0x7D], as: UTF8.self)
         // URLSession would re-encode a String; send raw bytes with curl instead.
         let raw = directory.appendingPathComponent("latin1.json")
         try Data([0x7B, 0x22, 0x6E, 0x22, 0x3A, 0x22, 0xE9, 0x22, 0x7D]).write(to: raw)
@@ -69,7 +68,6 @@ struct IngestValidationTests {
                                                             "http://127.0.0.1:\(daemon.port)/api/v1/events"])
         #expect(output.hasSuffix(" 400"), "\(output)")
         #expect(output.contains("not valid UTF-8"))
-        _ = latin1
         let big = String(repeating: "x", count: 2 << 20)
         let oversize = try await daemon.send("POST", "/api/v1/events", body: big, headers: auth)
         #expect(oversize.status == 413)
@@ -110,16 +108,9 @@ struct IngestValidationTests {
                   url: http://127.0.0.1:1/x
                   method: DELETE
             """.write(to: file, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = Repository.herald
-        process.arguments = ["plugins", "check", "--config", file.path]
-        let pipe = Pipe()
-        process.standardError = pipe
-        process.standardOutput = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus != 0)
+        let (status, output) = try ChildProcess.runToEnd(Repository.herald.path,
+                                                         ["plugins", "check", "--config", file.path])
+        #expect(status != 0)
         #expect(output.contains("bad.yaml:11:"), "\(output)")
         #expect(output.contains("endpoints[0].config.method"), "\(output)")
     }

@@ -19,7 +19,7 @@ struct HTTPChannelTests {
             plugin, validConfig: .object(["url": .string("\(receiver.baseURL)/conformance/{{ object_id }}")]),
             invalidConfig: .object(["url": .string("ftp://127.0.0.1/")]))
         #expect(problems.isEmpty, "\(problems)")
-        let requests = try receiver.requests()
+        let requests = try await receiver.requests()
         #expect(requests.count == 20)
         #expect(Set(requests.map(\.path)) == Set((0..<20).map { "/conformance/object-\($0)" }))
     }
