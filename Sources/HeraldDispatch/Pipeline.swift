@@ -9,9 +9,9 @@ import Synchronization
 /// SQLite commits are the cost of durability; a commit per event caps
 /// ingest at the disk's commit rate. Instead, callers queue their work and
 /// wait; the writer loop takes everything queued, routes and throttles it
-/// (`Planner`), commits it in one transaction, hands the new deliveries to
-/// the endpoint workers and only then wakes the callers. Their 2xx thus
-/// always follows the commit.
+/// (`Planner`), commits it in one transaction, wakes the callers and hands
+/// the new deliveries to the endpoint workers. A caller's 2xx thus always
+/// follows the commit.
 public final class Pipeline: Sendable {
     private struct Queued {
         var ingests: [(events: [Event], done: CheckedContinuation<Void, any Error>)] = []
@@ -84,12 +84,13 @@ public final class Pipeline: Sendable {
         do {
             let ids = try await store.commit(plan.batch, attempts: work.attempts)
             planner.keep(plan)
+            // Durable now: answer the senders first, then hand the work over.
+            for ingest in work.ingests { ingest.done.resume() }
             if !ids.isEmpty {
                 await deliver(zip(ids, plan.batch.deliveries).map { id, delivery in
                     PendingDelivery(id: id, push: plan.push(for: delivery, id: id), attempts: 0, notBefore: 0)
                 })
             }
-            for ingest in work.ingests { ingest.done.resume() }
         } catch {
             // Refused events are the sender's to send again. Attempts not
             // recorded leave their deliveries pending in the store, to be
