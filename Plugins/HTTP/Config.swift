@@ -74,7 +74,8 @@ struct Config: Decodable, Sendable {
     /// The URL with its scheme in lower case, or nil when it is not HTTP(S).
     static func normalisedURL(_ url: String) -> String? {
         let trimmed = url.trimmingCharacters(in: .whitespaces)
-        for scheme in ["http://", "https://"] where trimmed.lowercased().hasPrefix(scheme) {
+        for scheme in ["http://", "https://"]
+        where trimmed.prefix(scheme.count).caseInsensitiveCompare(scheme) == .orderedSame {
             return scheme + trimmed.dropFirst(scheme.count)
         }
         return nil

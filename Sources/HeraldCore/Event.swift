@@ -1,7 +1,7 @@
 public import Foundation
 
 /// Whether an alert is still going on.
-public enum EventStatus: String, Sendable, Codable {
+public enum EventStatus: String, Sendable {
     case firing
     case resolved
 }
@@ -10,7 +10,7 @@ public enum EventStatus: String, Sendable, Codable {
 ///
 /// Events are values; the store gives each a sequence number when it makes
 /// it durable.
-public struct Event: Sendable, Codable, Equatable {
+public struct Event: Sendable, Equatable {
     /// Stable id: the sender's own when it gave one, else one Herald made.
     public var id: String
     public var team: String

@@ -4,7 +4,7 @@ import Foundation
 /// Four firing levels, and `recovery` for the push that says an alert has
 /// ended. An endpoint lists the levels it wants; by default every level but
 /// `info`.
-public enum Level: String, Sendable, Codable, CaseIterable, Hashable {
+public enum Level: String, Sendable, CaseIterable, Hashable {
     case critical = "Critical"
     case error = "Error"
     case warning = "Warning"
@@ -13,9 +13,6 @@ public enum Level: String, Sendable, Codable, CaseIterable, Hashable {
 
     /// What an endpoint receives when its config names no levels.
     public static let defaultFilter: Set<Level> = [.critical, .error, .warning, .recovery]
-
-    /// The firing levels an event may carry (`recovery` is derived from its status).
-    public static let firing: [Level] = [.critical, .error, .warning, .info]
 
     /// Parses a level name case-insensitively ("critical", "CRITICAL").
     public init?(name: String) {

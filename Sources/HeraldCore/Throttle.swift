@@ -12,7 +12,7 @@ public struct ThrottleRule: Sendable, Equatable {
 }
 
 /// What the throttle remembers of one (endpoint, policy, object) key.
-public struct ThrottleState: Sendable, Equatable, Codable {
+public struct ThrottleState: Sendable, Equatable {
     /// Unix seconds of the last push made for the key.
     public var lastPushAt: Double
     /// Firing pushes made since the key last recovered.

@@ -84,7 +84,7 @@ public final class Dispatcher: Service {
             }
             do {
                 let templates = try TemplateSet(fields: fields)
-                let instance = try await Self.offPool { () throws(PluginConfigError) in try plugin.open(config: endpoint.config) }
+                let instance = try await offPool { () throws(PluginConfigError) in try plugin.open(config: endpoint.config) }
                 workers[endpoint.name] = EndpointWorker(endpoint: endpoint, instance: instance, templates: templates,
                                                         pipeline: pipeline, store: store,
                                                         memoryLimit: config.backlogInMemory, logger: logger)
@@ -141,16 +141,6 @@ public final class Dispatcher: Service {
                 logger.error("Auto-clear sweep failed", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: .seconds(1))
-        }
-    }
-
-    /// Runs a blocking call (a plugin's open) on its own thread, off the
-    /// cooperative pool.
-    static func offPool<T: Sendable, E: Error>(_ body: @escaping @Sendable () throws(E) -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
-            }
         }
     }
 }

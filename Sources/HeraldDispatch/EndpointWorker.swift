@@ -220,11 +220,6 @@ actor EndpointWorker {
     /// Closes the plugin instance; blocks, so it runs on its own thread.
     nonisolated func close() async {
         let instance = instance
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            Thread.detachNewThread {
-                instance.close()
-                done.resume()
-            }
-        }
+        _ = try? await offPool { instance.close() }
     }
 }

@@ -8,12 +8,10 @@ import HeraldStore
 struct Planner {
     struct Plan {
         var batch = IngestBatch()
-        /// The throttle state to keep once the batch is committed.
-        var throttle: [ThrottleKey: ThrottleState?] { batch.throttle }
 
         func push(for delivery: NewDelivery, id: Int64) -> Push {
             Push(event: batch.events[delivery.eventIndex], policy: delivery.policy, endpoint: delivery.endpoint,
-                 level: delivery.level, previousLevel: delivery.previousLevel, deliveryID: "herald-\(id)")
+                 level: delivery.level, previousLevel: delivery.previousLevel, deliveryID: PendingDelivery.deliveryID(id))
         }
     }
 
@@ -56,6 +54,6 @@ struct Planner {
     }
 
     mutating func keep(_ plan: Plan) {
-        for (key, state) in plan.throttle { throttle[key] = state }
+        for (key, state) in plan.batch.throttle { throttle[key] = state }
     }
 }

@@ -97,7 +97,4 @@ final class CompletionBridge: Sendable {
                 reason: "timed out: no outcome from the \(waiter.plugin.channel) plugin", retryAfter: nil))
         }
     }
-
-    /// Submissions awaiting an outcome.
-    var inFlight: Int { waiters.withLock { $0.count } }
 }

@@ -206,7 +206,7 @@ public final class SQLiteStore: Store {
         let previous: String? = row["previousLevel"]
         let push = Push(event: event, policy: row["policy"], endpoint: row["endpoint"],
                         level: Level(rawValue: row["level"]) ?? event.pushLevel,
-                        previousLevel: previous.flatMap(Level.init(rawValue:)), deliveryID: "herald-\(id)")
+                        previousLevel: previous.flatMap(Level.init(rawValue:)), deliveryID: PendingDelivery.deliveryID(id))
         return PendingDelivery(id: id, push: push, attempts: resetAttempts ? 0 : row["attempts"],
                                notBefore: resetAttempts ? 0 : row["notBefore"])
     }

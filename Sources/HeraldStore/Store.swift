@@ -55,6 +55,10 @@ public struct PendingDelivery: Sendable {
     /// Unix seconds before which it must not be tried.
     public let notBefore: Double
 
+    /// The stable id plugins see for delivery row `id` (the same on every
+    /// attempt and after restarts).
+    public static func deliveryID(_ id: Int64) -> String { "herald-\(id)" }
+
     public init(id: Int64, push: Push, attempts: Int, notBefore: Double) {
         self.id = id
         self.push = push
