@@ -3,11 +3,16 @@
 # prints its figures; asserts nothing. All traffic stays on 127.0.0.1, and
 # every load is bounded in time.
 #   scripts/benchmark.sh [seconds per load run, default 10]
+# Environment:
+#   WAL_AUTOCHECKPOINT=N  storage.wal_autocheckpoint for the daemon (default 1000)
+#   PROFILE=1             perf-record the daemon during the end-to-end run and
+#                         print where its CPU time went (needs linux-perf)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
 scripts/setup.sh
 command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null 2>&1 || sudo apt-get install -y -qq wrk >/dev/null; }
+[ -z "${PROFILE:-}" ] || command -v perf >/dev/null || { apt-get install -y -qq linux-perf >/dev/null 2>&1 || sudo apt-get install -y -qq linux-perf >/dev/null; }
 echo "building in release mode..."
 swift build -c release --product herald >/tmp/herald-bench-build.log 2>&1 || { cat /tmp/herald-bench-build.log; exit 1; }
 scripts/build-plugins.sh release >>/tmp/herald-bench-build.log 2>&1 || { cat /tmp/herald-bench-build.log; exit 1; }
@@ -44,7 +49,7 @@ start_daemon() {
   rm -f "$work"/herald.sqlite*
   cat > "$work/herald.yaml" <<YAML
 server: {host: 127.0.0.1, port: $herald_port, max_body_bytes: 8388608}
-storage: {path: $work/herald.sqlite, durability: $durability}
+storage: {path: $work/herald.sqlite, durability: $durability, wal_autocheckpoint: ${WAL_AUTOCHECKPOINT:-1000}}
 plugins: {directories: [$PWD/.build/herald-plugins]}
 teams: [{name: bench, tokens: [bench-token]}]
 endpoints: $endpoints
@@ -86,6 +91,10 @@ for durability in process power; do
     "[{name: sink, team: bench, channel: http, max_in_flight: 512, config: {url: 'http://127.0.0.1:$nginx_port/e/{{ id }}'}}]" \
     "[{name: all, team: bench, endpoints: [sink]}]"
   : > "$work/access.log"
+  if [ -n "${PROFILE:-}" ]; then
+    perf record -F 499 -g -o "$work/perf.data" -p "$daemon" >/dev/null 2>&1 &
+    profiler=$!
+  fi
   ingested=$(BATCH=100 wrk -t2 -c8 -d"$((seconds / 2))s" -s Benchmarks/events.lua "http://127.0.0.1:$herald_port" 2>&1 \
              | awk '/requests in/ {print $1 * 100}')
   for _ in $(seq 600); do
@@ -94,6 +103,14 @@ for durability in process power; do
     [ "$received" -ge "$ingested" ] && break
   done
   sleep 0.3
+  if [ -n "${PROFILE:-}" ]; then
+    kill -INT "$profiler"; wait "$profiler" 2>/dev/null || true
+    echo "  profile, share of samples by thread:"
+    perf report -i "$work/perf.data" --no-children --sort pid --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -6
+    echo "  profile, share including callees, Herald and library entry points:"
+    perf report -i "$work/perf.data" --children --sort symbol --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' \
+      | grep -E 'Herald|JSON|Stencil|GRDB|commit|curl_multi|__connect|__send' | head -25 | cut -c1-160
+  fi
   awk -v n="$ingested" 'NR == 1 {first = $1} {last = $1; count++}
     END {printf "  end to end: %d of %d events delivered in %.2f s from first to last receipt: %.0f deliveries/s\n",
          count, n, last - first, (count - 1) / (last - first)}' "$work/access.log"

@@ -18,11 +18,17 @@ public final class SQLiteStore: Store {
 
     private let pool: DatabasePool
 
-    public init(path: String, durability: Durability = .process) throws {
+    /// - Parameter walAutocheckpoint: log pages after which a commit also
+    ///   copies the log into the database (SQLite's default, 1000). That copy
+    ///   runs inside the commit and sets the p99 of ingest; 0 turns it off,
+    ///   for measuring, or where something else checkpoints: the log then
+    ///   grows without bound.
+    public init(path: String, durability: Durability = .process, walAutocheckpoint: Int = 1000) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             try db.execute(sql: durability == .power ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(walAutocheckpoint)")
         }
         pool = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(pool)

@@ -18,7 +18,8 @@ struct Serve: AsyncParsableCommand {
         let directory = (config.databasePath as NSString).deletingLastPathComponent
         if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
         let store = try SQLiteStore(path: config.databasePath,
-                                    durability: config.durability == "power" ? .power : .process)
+                                    durability: config.durability == "power" ? .power : .process,
+                                    walAutocheckpoint: config.walAutocheckpoint)
         logger.info("Opened store", metadata: ["store.path": "\(config.databasePath)", "store.durability": "\(config.durability)"])
         let dispatcher = Dispatcher(config: config, catalog: catalog, store: store, logger: logger)
 

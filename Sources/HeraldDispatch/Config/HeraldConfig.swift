@@ -27,6 +27,8 @@ public struct HeraldConfig: Sendable {
     public var maxBodyBytes = 1 << 20
     public var databasePath = "herald.sqlite"
     public var durability = "process"
+    /// Log pages after which a commit checkpoints (0: never; see `SQLiteStore`).
+    public var walAutocheckpoint = 1000
     public var pluginDirectories: [String] = []
     /// New deliveries each endpoint holds in memory; the rest wait in the store.
     public var backlogInMemory = 10_000
@@ -103,7 +105,8 @@ public struct HeraldConfig: Sendable {
 
     private mutating func readStorage(_ node: ConfigNode?) throws(ConfigError) {
         guard let node else { return }
-        let fields = try node.mapping(allowed: ["path", "durability", "backlog_in_memory"])
+        let fields = try node.mapping(allowed: ["path", "durability", "backlog_in_memory", "wal_autocheckpoint"])
+        if let pages = fields["wal_autocheckpoint"] { walAutocheckpoint = try pages.int(min: 0) }
         if let backlog = fields["backlog_in_memory"] { backlogInMemory = try backlog.int(min: 2, max: 10_000_000) }
         if let path = fields["path"] {
             let value = try path.nonEmptyString()
