@@ -105,11 +105,13 @@ for durability in process power; do
   sleep 0.3
   if [ -n "${PROFILE:-}" ]; then
     kill -INT "$profiler"; wait "$profiler" 2>/dev/null || true
-    echo "  profile, share of samples by thread:"
-    perf report -i "$work/perf.data" --no-children --sort pid --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -6
-    echo "  profile, share including callees, Herald and library entry points:"
-    perf report -i "$work/perf.data" --children --sort symbol --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' \
-      | grep -E 'Herald|JSON|Stencil|GRDB|commit|curl_multi|__connect|__send' | head -25 | cut -c1-160
+    # (head closes the pipe early: no pipefail here)
+    (set +o pipefail
+     echo "  profile, share of samples by thread:"
+     perf report -i "$work/perf.data" --no-children --sort pid --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -6
+     echo "  profile, share including callees, Herald and library entry points:"
+     perf report -i "$work/perf.data" --children --sort symbol --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' \
+       | grep -E 'Herald|JSON|Stencil|GRDB|commit|curl_multi|__connect|__send' | head -25 | cut -c1-160) || true
   fi
   awk -v n="$ingested" 'NR == 1 {first = $1} {last = $1; count++}
     END {printf "  end to end: %d of %d events delivered in %.2f s from first to last receipt: %.0f deliveries/s\n",
