@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "herald", targets: ["herald"]),
         // Channel plugins: each one a shared library the host loads with dlopen.
         .library(name: "HeraldHTTP", type: .dynamic, targets: ["HTTPChannel"]),
+        .library(name: "HeraldSyslog", type: .dynamic, targets: ["SyslogChannel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -94,6 +95,13 @@ let package = Package(
             name: "HTTPChannel",
             dependencies: ["HeraldPluginKit", "CCurlShim"],
             path: "Plugins/HTTP",
+            exclude: ["README.md"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "SyslogChannel",
+            dependencies: ["HeraldPluginKit"],
+            path: "Plugins/Syslog",
             exclude: ["README.md"],
             swiftSettings: strict
         ),

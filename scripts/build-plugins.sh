@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds every channel plugin into .build/plugins/ (the example config's
+# Builds every channel plugin into .build/herald-plugins/ (the example config's
 # plugins folder): the Swift ones with SwiftPM, the C example with cc and
 # nothing but the SDK header.
 # Usage: scripts/build-plugins.sh [debug|release]
@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 mode=${1:-debug}
 out=.build/herald-plugins
 mkdir -p "$out"
-swift build -c "$mode" --product HeraldHTTP
-cp ".build/$mode/libHeraldHTTP.so" "$out/"
+for product in HeraldHTTP HeraldSyslog; do
+  swift build -c "$mode" --product "$product"
+  cp ".build/$mode/lib$product.so" "$out/"
+done
 cc -shared -fPIC -O2 -Wall -Werror -I plugin-sdk/include -o "$out/libfile_channel.so" plugin-sdk/examples/file_channel.c
 echo "plugins in $out: $(ls "$out" | tr '\n' ' ')"

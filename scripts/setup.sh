@@ -5,6 +5,7 @@ set -euo pipefail
 packages=(
   libcurl4-openssl-dev librdkafka-dev libffi-dev libsqlite3-dev  # build: channel plugins and the store
   python3 openssl curl                                           # tests: the HTTP(S) receiver and its certificates
+  rsyslog                                                        # tests: the syslog server
   nginx-light                                                    # benchmark: a receiver faster than the daemon
 )
 missing=()

@@ -9,8 +9,11 @@ public final class ChildProcess: @unchecked Sendable {
 
     public init(_ executable: String, _ arguments: [String], log: URL, environment: [String: String]? = nil) throws {
         process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
+        // Through env(1), which unblocks the signals the test runner's
+        // threads block (a child inherits the mask): without it a peer such
+        // as rsyslogd never sees the SIGTERM that `stop` sends.
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["--default-signal=HUP,INT,TERM,USR1,USR2", executable] + arguments
         if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)

@@ -50,17 +50,10 @@ public enum PluginConformance {
         let outcomes = await withTaskGroup(of: DeliveryOutcome.self) { group in
             for index in 0..<submissions {
                 group.addTask {
-                    let push = Push(event: Event(id: "conformance-\(index)", team: "t", name: "Conformance",
-                                                 level: .critical, objectID: "object-\(index)", startsAt: Date()),
-                                    policy: "p", endpoint: "e", level: .critical, deliveryID: "conformance-\(index)")
-                    let fields = push.fields
-                    let rendered = (try? TemplateSet(fields: plugin.defaultTemplates.merging(
-                        validConfig.objectValue?.compactMapValues(\.stringValue)
-                            .filter { plugin.schema.templateFields.contains($0.key) } ?? [:]) { $1 }).render(fields)) ?? [:]
-                    return await instance.submit(
-                        deliveryID: push.deliveryID, attempt: 1, timeout: timeout,
-                        eventJSON: Array(JSONValue.object(fields).jsonText.utf8),
-                        renderedJSON: Array(JSONValue.object(rendered.mapValues(JSONValue.string)).jsonText.utf8))
+                    let event = Event(id: "conformance-\(index)", team: "t", name: "Conformance", level: .critical,
+                                      objectID: "object-\(index)", startsAt: Date())
+                    return await push(event, to: instance, config: validConfig, deliveryID: "conformance-\(index)",
+                                      timeout: timeout)
                 }
             }
             return await group.reduce(into: []) { $0.append($1) }
@@ -80,5 +73,25 @@ public enum PluginConformance {
         }
         if closed.wait(timeout: .now() + 10) == .timedOut { problems.append("close did not return within 10 s") }
         return problems
+    }
+
+    /// Pushes `event` through `instance` as the host does: the push's
+    /// fields as the event JSON, the config's template fields (or the
+    /// plugin's defaults) rendered against them.
+    public static func push(_ event: Event, to instance: PluginInstance, config: JSONValue, level: Level? = nil,
+                            policy: String = "p", deliveryID: String? = nil, attempt: Int = 1,
+                            timeout: Double = 10) async -> DeliveryOutcome {
+        let plugin = instance.plugin
+        let push = Push(event: event, policy: policy, endpoint: "e", level: level ?? event.pushLevel,
+                        deliveryID: deliveryID ?? "delivery-\(event.id)")
+        let fields = push.fields
+        let templates = plugin.defaultTemplates.merging(
+            config.objectValue?.compactMapValues(\.stringValue).filter { plugin.schema.templateFields.contains($0.key) }
+                ?? [:]) { $1 }
+        let rendered = (try? TemplateSet(fields: templates).render(fields)) ?? [:]
+        return await instance.submit(
+            deliveryID: push.deliveryID, attempt: attempt, timeout: timeout,
+            eventJSON: Array(JSONValue.object(fields).jsonText.utf8),
+            renderedJSON: Array(JSONValue.object(rendered.mapValues(JSONValue.string)).jsonText.utf8))
     }
 }

@@ -40,11 +40,6 @@ struct HTTPChannelTests {
     /// The options table in Plugins/HTTP/README.md lists exactly the schema's options.
     @Test func readmeListsEveryOption() throws {
         let plugin = try PluginLoader(logger: Logger(label: "test")).load(file: library.path)
-        let readme = try String(contentsOf: Repository.root.appendingPathComponent("Plugins/HTTP/README.md"), encoding: .utf8)
-        let documented = readme.split(separator: "\n").compactMap { line -> String? in
-            guard line.hasPrefix("| `"), let end = line.dropFirst(3).firstIndex(of: "`") else { return nil }
-            return String(line[line.index(line.startIndex, offsetBy: 3)..<end])
-        }
-        #expect(Set(documented) == Set(plugin.schema.fields.map(\.name)))
+        #expect(try PluginDocs.documentedOptions(readme: "Plugins/HTTP/README.md") == Set(plugin.schema.fields.map(\.name)))
     }
 }

@@ -40,7 +40,7 @@ public final class BlockingWorkers: Sendable {
         }
     }
 
-    func run(_ job: @escaping @Sendable () -> Void) {
+    public func run(_ job: @escaping @Sendable () -> Void) {
         condition.lock()
         state.withLock { $0.jobs.append(job) }
         condition.signal()
@@ -48,7 +48,7 @@ public final class BlockingWorkers: Sendable {
     }
 
     /// Runs what is queued, then joins the threads.
-    func stop() {
+    public func stop() {
         condition.lock()
         state.withLock { $0.stopping = true }
         condition.broadcast()

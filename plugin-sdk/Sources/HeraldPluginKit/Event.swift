@@ -1,0 +1,43 @@
+import Foundation
+
+/// The event of a message, decoded: the fields plugin-sdk/README.md lists.
+public struct Event: Decodable, Sendable {
+    public enum Level: String, Decodable, Sendable {
+        case critical = "Critical", error = "Error", warning = "Warning", info = "Info", recovery = "Recovery"
+    }
+
+    public let id: String
+    public let deliveryID: String
+    public let dedupKey: String
+    public let name: String
+    /// This push's level; `.recovery` when the alert has ended.
+    public let level: Level
+    /// The alert's firing level, also on its recovery.
+    public let eventLevel: Level
+    public let previousLevel: Level?
+    /// `firing` or `resolved`.
+    public let status: String
+    public let objectID: String
+    public let labels: [String: String]
+    public let annotations: [String: String]
+    public let team: String
+    public let policy: String
+    public let endpoint: String
+    public let source: String
+    /// RFC 3339 in UTC with milliseconds, as sent.
+    public let startsAt: String
+    public let endsAt: String?
+
+    public var isResolved: Bool { status == "resolved" || level == .recovery }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, name, level, status, labels, annotations, team, policy, endpoint, source
+        case deliveryID = "delivery_id", dedupKey = "dedup_key", eventLevel = "event_level"
+        case previousLevel = "previous_level", objectID = "object_id", startsAt = "starts_at", endsAt = "ends_at"
+    }
+}
+
+extension Message {
+    /// The event, decoded from `eventJSON`.
+    public func event() throws -> Event { try JSONDecoder().decode(Event.self, from: Data(eventJSON)) }
+}
