@@ -15,6 +15,7 @@ let package = Package(
         // Channel plugins: each one a shared library the host loads with dlopen.
         .library(name: "HeraldHTTP", type: .dynamic, targets: ["HTTPChannel"]),
         .library(name: "HeraldSyslog", type: .dynamic, targets: ["SyslogChannel"]),
+        .library(name: "HeraldKafka", type: .dynamic, targets: ["KafkaChannel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -102,6 +103,14 @@ let package = Package(
             name: "SyslogChannel",
             dependencies: ["HeraldPluginKit"],
             path: "Plugins/Syslog",
+            exclude: ["README.md"],
+            swiftSettings: strict
+        ),
+        .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
+        .target(
+            name: "KafkaChannel",
+            dependencies: ["HeraldPluginKit", "CRdKafka"],
+            path: "Plugins/Kafka",
             exclude: ["README.md"],
             swiftSettings: strict
         ),

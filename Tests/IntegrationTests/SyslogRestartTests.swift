@@ -42,6 +42,7 @@ struct SyslogRestartTests {
         print("syslog restart: \(whileDown) of 100 arrived before the restart, \(Set(messages).count) distinct after, "
               + "\(messages.count - Set(messages).count) repeated")
         #expect(whileDown == 50)
+        #expect(daemon.log.contains("Delivery will be retried"), "the restart should have made deliveries retry")
         #expect(Set(messages) == Set((0..<100).map { "Alert\($0)" }))
     }
 }

@@ -1,0 +1,2 @@
+/* librdkafka, as the Kafka channel imports it. */
+#include <librdkafka/rdkafka.h>
