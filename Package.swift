@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "HeraldHTTP", type: .dynamic, targets: ["HTTPChannel"]),
         .library(name: "HeraldSyslog", type: .dynamic, targets: ["SyslogChannel"]),
         .library(name: "HeraldKafka", type: .dynamic, targets: ["KafkaChannel"]),
+        .library(name: "HeraldEmail", type: .dynamic, targets: ["EmailChannel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -111,6 +112,13 @@ let package = Package(
             name: "KafkaChannel",
             dependencies: ["HeraldPluginKit", "CRdKafka"],
             path: "Plugins/Kafka",
+            exclude: ["README.md"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "EmailChannel",
+            dependencies: ["HeraldPluginKit", "CCurlShim"],
+            path: "Plugins/Email",
             exclude: ["README.md"],
             swiftSettings: strict
         ),

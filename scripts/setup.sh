@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   libcurl4-openssl-dev librdkafka-dev libffi-dev libsqlite3-dev  # build: channel plugins and the store
   python3 openssl curl                                           # tests: the HTTP(S) receiver and its certificates
-  rsyslog kcat                                                   # tests: the syslog server, a Kafka consumer
+  rsyslog kcat python3-aiosmtpd                                  # tests: syslog and SMTP servers, a Kafka consumer
   nginx-light                                                    # benchmark: a receiver faster than the daemon
 )
 missing=()
