@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "HeraldSyslog", type: .dynamic, targets: ["SyslogChannel"]),
         .library(name: "HeraldKafka", type: .dynamic, targets: ["KafkaChannel"]),
         .library(name: "HeraldEmail", type: .dynamic, targets: ["EmailChannel"]),
+        .library(name: "HeraldPCAP", type: .dynamic, targets: ["PCAPChannel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -119,6 +120,14 @@ let package = Package(
             name: "EmailChannel",
             dependencies: ["HeraldPluginKit", "CCurlShim"],
             path: "Plugins/Email",
+            exclude: ["README.md"],
+            swiftSettings: strict
+        ),
+        .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
+        .target(
+            name: "PCAPChannel",
+            dependencies: ["HeraldPluginKit", "CPcap"],
+            path: "Plugins/PCAP",
             exclude: ["README.md"],
             swiftSettings: strict
         ),

@@ -7,7 +7,7 @@ struct Herald: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "herald",
         abstract: "Takes alert events in and pushes them out through channel plugins.",
-        subcommands: [Serve.self, Plugins.self, Deliveries.self])
+        subcommands: [Serve.self, Plugins.self, Deliveries.self, Captures.self])
 }
 
 /// Options every command that reads the config file shares.

@@ -2,8 +2,15 @@ import Foundation
 
 /// The event of a message, decoded: the fields plugin-sdk/README.md lists.
 public struct Event: Decodable, Sendable {
-    public enum Level: String, Decodable, Sendable {
+    public enum Level: String, Decodable, Sendable, CaseIterable {
         case critical = "Critical", error = "Error", warning = "Warning", info = "Info", recovery = "Recovery"
+
+        /// A level by name, in any case ("critical", "CRITICAL").
+        public init?(name: String) {
+            guard let level = Self.allCases.first(where: { $0.rawValue.caseInsensitiveCompare(name) == .orderedSame })
+            else { return nil }
+            self = level
+        }
     }
 
     public let id: String

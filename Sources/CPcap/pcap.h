@@ -1,0 +1,2 @@
+/* libpcap, as the PCAP channel imports it. */
+#include <pcap/pcap.h>

@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import HeraldCore
+import HeraldDispatch
+
+/// Lists what the PCAP channel wrote, per endpoint, for an operator to fetch.
+struct Captures: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the packet capture files of the config's pcap endpoints.",
+        discussion: "One line per file: endpoint, size in bytes, last written (UTC), path. Newest last.")
+
+    @Option(help: "Only this endpoint.")
+    var endpoint: String?
+
+    @OptionGroup var options: CommonOptions
+
+    func run() async throws {
+        let logger = options.bootstrapLogging()
+        let (config, _) = try loadConfig(options.config, logger: logger)
+        let endpoints = config.endpoints.filter { $0.channel == "pcap" && (endpoint == nil || $0.name == endpoint) }
+        if let endpoint, endpoints.isEmpty {
+            throw ValidationError("no pcap endpoint named \(endpoint) in \(options.config)")
+        }
+        for endpoint in endpoints {
+            guard let directory = endpoint.config["directory"]?.stringValue else { continue }
+            let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+                .filter { $0.hasPrefix("capture-") && $0.hasSuffix(".pcap") }.sorted()
+            for name in names {
+                let path = URL(fileURLWithPath: directory).appendingPathComponent(name).path
+                let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+                let size = attributes?[.size] as? Int ?? 0
+                let modified = (attributes?[.modificationDate] as? Date).map(Timestamp.iso8601) ?? "-"
+                print("\(endpoint.name)\t\(size)\t\(modified)\t\(path)")
+            }
+        }
+    }
+}
