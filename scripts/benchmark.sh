@@ -7,6 +7,7 @@
 #   WAL_AUTOCHECKPOINT=N  storage.wal_autocheckpoint for the daemon (default 1000)
 #   PROFILE=1             perf-record the daemon during the end-to-end run and
 #                         print where its CPU time went (needs linux-perf)
+#   ONLY=http|channels    only the HTTP runs, or only the Kafka and syslog runs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
@@ -76,8 +77,14 @@ wrk_rate() {
     'BEGIN {printf "%.0f events/s (%.0f requests/s, mean answer %s, non-2xx %s)\n", r*p, r, l, e}'
 }
 
+# Ingests batches of 100 events for half a run; prints how many were accepted.
+ingest_half_run() {
+  BATCH=100 wrk -t2 -c8 -d"$((seconds / 2))s" -s Benchmarks/events.lua "http://127.0.0.1:$herald_port" 2>&1 \
+    | awk '/requests in/ {print $1 * 100}'
+}
+
 echo "Herald benchmark, $(nproc) cores, ${seconds}s per run, $(date -u +%F)"
-for durability in process power; do
+[ "${ONLY:-http}" = http ] && for durability in process power; do
   echo
   echo "== durability: $durability =="
   # Ingest alone: events stored durably, no policy routes them anywhere.
@@ -95,8 +102,7 @@ for durability in process power; do
     perf record -F 499 -g -o "$work/perf.data" -p "$daemon" >/dev/null 2>&1 &
     profiler=$!
   fi
-  ingested=$(BATCH=100 wrk -t2 -c8 -d"$((seconds / 2))s" -s Benchmarks/events.lua "http://127.0.0.1:$herald_port" 2>&1 \
-             | awk '/requests in/ {print $1 * 100}')
+  ingested=$(ingest_half_run)
   for _ in $(seq 600); do
     sleep 0.5
     received=$(wc -l < "$work/access.log")
@@ -126,3 +132,48 @@ for durability in process power; do
   python3 Benchmarks/latency.py "$herald_port" "$probe_port" 100 "$seconds" "l100$durability"
   stop_daemon
 done
+
+[ "${ONLY:-channels}" = channels ] || exit 0
+echo
+echo "== channels, end to end (durability: process) =="
+# Kafka: librdkafka's mock cluster (the test peer), 4 partitions per topic.
+cc -O2 -o "$work/kafka_mock" Tests/peers/kafka_mock.c -lrdkafka -lpthread
+"$work/kafka_mock" 1 > "$work/kafka.boot" 2>"$work/kafka.log" &
+pids+=($!)
+for _ in $(seq 50); do [ -s "$work/kafka.boot" ] && break; sleep 0.1; done
+brokers=$(head -1 "$work/kafka.boot")
+start_daemon process \
+  "[{name: kafka, team: bench, channel: kafka, max_in_flight: 1024, config: {brokers: '$brokers', topic: bench}}]" \
+  "[{name: all, team: bench, endpoints: [kafka]}]"
+# Watches the topic from before the load starts, so it sees records arrive while events come in.
+python3 Benchmarks/kafka_rate.py "$brokers" bench 4 > "$work/kafka.rate" &
+watcher=$!
+ingest_half_run >/dev/null
+wait "$watcher"
+echo "  kafka: $(cat "$work/kafka.rate")"
+stop_daemon
+
+# Syslog over TCP to rsyslogd; receipt = rsyslog's own receive time.
+syslog_port=18514
+cat > "$work/rsyslog.conf" <<RSYSLOG
+global(workDirectory="$work")
+module(load="imtcp")
+template(name="received" type="string" string="%timegenerated:::date-rfc3339%\\t%msg%\\n")
+ruleset(name="bench") { action(type="omfile" file="$work/syslog.out" template="received") }
+input(type="imtcp" address="127.0.0.1" port="$syslog_port" ruleset="bench")
+RSYSLOG
+/usr/sbin/rsyslogd -n -f "$work/rsyslog.conf" -i "$work/rsyslogd.pid" 2>"$work/rsyslog.log" &
+pids+=($!)
+sleep 1
+start_daemon process \
+  "[{name: syslog, team: bench, channel: syslog, max_in_flight: 1024, config: {destination: 'tcp://127.0.0.1:$syslog_port', message: '{{ id }}'}}]" \
+  "[{name: all, team: bench, endpoints: [syslog]}]"
+ingest_half_run >/dev/null
+# Until no message arrived for a second: wrk's count leaves out requests still in flight at its end.
+previous=-1
+for _ in $(seq 120); do
+  [ "$(wc -l < "$work/syslog.out" 2>/dev/null || echo 0)" = "$previous" ] && break
+  previous=$(wc -l < "$work/syslog.out" 2>/dev/null || echo 0); sleep 1
+done
+echo "  syslog (tcp): $(python3 Benchmarks/receipt_rate.py < "$work/syslog.out")"
+stop_daemon

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// A plugin README's options table, for tests that hold it to the schema.
 public enum PluginDocs {

@@ -86,7 +86,7 @@ public final class SyslogServer: @unchecked Sendable {
                                  log: log)
         try await waitUntil(timeout: 10, "rsyslogd to listen on \(tcpPort)") {
             guard child?.isRunning == true else { throw TestFailure("rsyslogd exited: \(child?.log ?? "")") }
-            return Self.accepts(port: tcpPort)
+            return Loopback.accepts(port: tcpPort)
         }
     }
 
@@ -112,19 +112,5 @@ public final class SyslogServer: @unchecked Sendable {
     public func records() throws -> [SyslogRecord] {
         guard let data = FileManager.default.contents(atPath: output.path) else { return [] }
         return try data.split(separator: UInt8(ascii: "\n")).map { try JSONDecoder().decode(SyslogRecord.self, from: $0) }
-    }
-
-    static func accepts(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
-        }
     }
 }

@@ -13,7 +13,17 @@ public protocol BlockingChannelPlugin: ChannelPlugin {
 
 extension BlockingChannelPlugin {
     public func submit(_ message: Message, completion: Completion) {
-        workers.run { completion(self.deliver(message)) }
+        let deadline = DispatchTime.now() + message.timeout
+        workers.run {
+            // The host has given up on a message that waited out its
+            // timeout here and will send it again: sending it now as well
+            // would deliver it twice.
+            guard DispatchTime.now() < deadline else {
+                completion(.retry("waited \(message.timeout) s for a free worker; try again"))
+                return
+            }
+            completion(self.deliver(message))
+        }
     }
 
     public func close() { workers.stop() }
