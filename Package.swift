@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "HeraldKafka", type: .dynamic, targets: ["KafkaChannel"]),
         .library(name: "HeraldEmail", type: .dynamic, targets: ["EmailChannel"]),
         .library(name: "HeraldPCAP", type: .dynamic, targets: ["PCAPChannel"]),
+        .library(name: "HeraldPagerDuty", type: .dynamic, targets: ["PagerDutyChannel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -94,9 +95,16 @@ let package = Package(
             name: "CCurlShim",
             linkerSettings: [.linkedLibrary("curl")]
         ),
+        // libcurl-multi HTTP sending, linked into each HTTP-speaking channel.
+        .target(
+            name: "HTTPSupport",
+            dependencies: ["HeraldPluginKit", "CCurlShim"],
+            path: "Plugins/HTTPSupport",
+            swiftSettings: strict
+        ),
         .target(
             name: "HTTPChannel",
-            dependencies: ["HeraldPluginKit", "CCurlShim"],
+            dependencies: ["HeraldPluginKit", "HTTPSupport"],
             path: "Plugins/HTTP",
             exclude: ["README.md"],
             swiftSettings: strict
@@ -120,6 +128,13 @@ let package = Package(
             name: "EmailChannel",
             dependencies: ["HeraldPluginKit", "CCurlShim"],
             path: "Plugins/Email",
+            exclude: ["README.md"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "PagerDutyChannel",
+            dependencies: ["HeraldPluginKit", "HTTPSupport"],
+            path: "Plugins/PagerDuty",
             exclude: ["README.md"],
             swiftSettings: strict
         ),

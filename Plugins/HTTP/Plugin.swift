@@ -1,4 +1,5 @@
 import HeraldPluginKit
+import HTTPSupport
 
 /// The HTTP channel: POST (or PUT, PATCH) a rendered body to a rendered URL.
 final class HTTPChannel: ChannelPlugin {

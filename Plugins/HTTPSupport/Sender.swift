@@ -1,6 +1,6 @@
 import CCurlShim
 import Foundation
-import HeraldPluginKit
+public import HeraldPluginKit
 import Synchronization
 
 /// Runs HTTP requests on one thread with libcurl's multi interface: many
@@ -10,15 +10,29 @@ import Synchronization
 /// `@unchecked Sendable` is safe: the curl handles are touched only by the
 /// sender's own thread; what other threads touch (`queue`) is in a Mutex,
 /// and `curl_multi_wakeup` is documented as callable from any thread.
-final class Sender: @unchecked Sendable {
-    struct Request: Sendable {
-        var url: String
-        var method: String
-        var headers: [String: String]
-        var body: [UInt8]
-        var timeoutMs: Int
-        var caFile: String?
-        var verify: Bool
+public final class Sender: @unchecked Sendable {
+    public struct Request: Sendable {
+        public var url: String
+        public var method: String
+        public var headers: [String: String]
+        public var body: [UInt8]
+        public var timeoutMs: Int
+        public var caFile: String?
+        public var verify: Bool
+        /// HTTP Basic authentication; never logged.
+        public var basicAuth: (user: String, password: String)?
+
+        public init(url: String, method: String = "POST", headers: [String: String], body: [UInt8], timeoutMs: Int,
+                    caFile: String? = nil, verify: Bool = true, basicAuth: (user: String, password: String)? = nil) {
+            self.url = url
+            self.method = method
+            self.headers = headers
+            self.body = body
+            self.timeoutMs = timeoutMs
+            self.caFile = caFile
+            self.verify = verify
+            self.basicAuth = basicAuth
+        }
     }
 
     private struct Queue {
@@ -34,7 +48,7 @@ final class Sender: @unchecked Sendable {
     /// - Parameter maxConnections: per host; requests beyond them wait in
     ///   libcurl for a free connection instead of opening (and, past the
     ///   cache size, closing) one each.
-    init(maxConnections: Int) {
+    public init(maxConnections: Int) {
         Self.globalInit
         multi = curl_multi_init()!
         herald_curl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, maxConnections)
@@ -42,7 +56,7 @@ final class Sender: @unchecked Sendable {
         Thread.detachNewThread { [self] in loop() }
     }
 
-    func send(_ request: Request, completion: Completion) {
+    public func send(_ request: Request, completion: Completion) {
         let accepted = queue.withLock { queue in
             guard !queue.closing else { return false }
             queue.waiting.append((request, completion))
@@ -56,7 +70,7 @@ final class Sender: @unchecked Sendable {
     }
 
     /// Lets transfers in flight finish, then stops the thread.
-    func close() {
+    public func close() {
         queue.withLock { $0.closing = true }
         curl_multi_wakeup(multi)
         stopped.wait()
@@ -112,6 +126,10 @@ final class Sender: @unchecked Sendable {
         herald_curl_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, request.verify ? 1 : 0)
         herald_curl_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, request.verify ? 2 : 0)
         if let caFile = request.caFile { herald_curl_setopt_string(easy, CURLOPT_CAINFO, caFile) }
+        if let (user, password) = request.basicAuth {  // Basic is libcurl's default scheme
+            herald_curl_setopt_string(easy, CURLOPT_USERNAME, user)
+            herald_curl_setopt_string(easy, CURLOPT_PASSWORD, password)
+        }
         let context = Unmanaged.passRetained(transfer).toOpaque()
         herald_curl_setopt_pointer(easy, CURLOPT_PRIVATE, context)
         herald_curl_setopt_pointer(easy, CURLOPT_WRITEDATA, context)
