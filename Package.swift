@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "HeraldEmail", type: .dynamic, targets: ["EmailChannel"]),
         .library(name: "HeraldPCAP", type: .dynamic, targets: ["PCAPChannel"]),
         .library(name: "HeraldPagerDuty", type: .dynamic, targets: ["PagerDutyChannel"]),
+        .library(name: "HeraldTencent", type: .dynamic, targets: ["TencentChannel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -135,6 +136,13 @@ let package = Package(
             name: "PagerDutyChannel",
             dependencies: ["HeraldPluginKit", "HTTPSupport"],
             path: "Plugins/PagerDuty",
+            exclude: ["README.md"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "TencentChannel",
+            dependencies: ["HeraldPluginKit", "HTTPSupport"],
+            path: "Plugins/Tencent",
             exclude: ["README.md"],
             swiftSettings: strict
         ),

@@ -1,0 +1,46 @@
+import Foundation
+import HeraldPluginKit
+import HTTPSupport
+
+/// The Tencent channel: Tencent Cloud Monitor's JSON alarm callback.
+final class TencentChannel: ChannelPlugin {
+    static let info = PluginInfo(
+        channel: "tencent", version: "1.0.0",
+        description: "Posts each alert as a Tencent Cloud Monitor alarm callback (JSON); alarmStatus 1 firing, 0 resolved.",
+        configSchema: Config.schema)
+
+    private let config: Config
+    private let sender = Sender(maxConnections: 8)
+
+    static func validate(_ config: Config) throws(ConfigProblem) { try config.validate() }
+
+    init(config: Config, host: HostServices) throws(ConfigProblem) {
+        try config.validate()
+        self.config = config
+    }
+
+    func submit(_ message: Message, completion: Completion) {
+        let body: Data
+        do {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            body = try encoder.encode(TencentAlarm(event: try message.event(), deliveryID: message.deliveryID,
+                                                   config: config, now: Date()))
+        } catch {
+            completion(.fail("event: \(error)"))
+            return
+        }
+        sender.send(Sender.Request(url: config.url, headers: ["Content-Type": "application/json"], body: Array(body),
+                                   timeoutMs: Int(message.timeout * 1000), caFile: config.caFile,
+                                   verify: config.tlsVerify, basicAuth: config.basicAuth),
+                    completion: completion)
+    }
+
+    func close() { sender.close() }
+}
+
+@_cdecl("herald_plugin_entry")
+public func heraldPluginEntry(_ abi: UInt32, _ host: UnsafeRawPointer?, _ error: UnsafeMutablePointer<CChar>?,
+                              _ capacity: Int) -> UnsafeRawPointer? {
+    PluginExport.entry(TencentChannel.self, abi: abi, host: host, error: error, capacity: capacity)
+}
