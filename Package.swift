@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "HeraldPCAP", type: .dynamic, targets: ["PCAPChannel"]),
         .library(name: "HeraldPagerDuty", type: .dynamic, targets: ["PagerDutyChannel"]),
         .library(name: "HeraldTencent", type: .dynamic, targets: ["TencentChannel"]),
+        .library(name: "HeraldAliyun", type: .dynamic, targets: ["AliyunChannel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -143,6 +144,14 @@ let package = Package(
             name: "TencentChannel",
             dependencies: ["HeraldPluginKit", "HTTPSupport"],
             path: "Plugins/Tencent",
+            exclude: ["README.md"],
+            swiftSettings: strict
+        ),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .target(
+            name: "AliyunChannel",
+            dependencies: ["HeraldPluginKit", "HTTPSupport", "CCrypto"],
+            path: "Plugins/Aliyun",
             exclude: ["README.md"],
             swiftSettings: strict
         ),

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 mode=${1:-debug}
 out=.build/herald-plugins
 mkdir -p "$out"
-for product in HeraldHTTP HeraldSyslog HeraldKafka HeraldEmail HeraldPCAP HeraldPagerDuty HeraldTencent; do
+for product in HeraldHTTP HeraldSyslog HeraldKafka HeraldEmail HeraldPCAP HeraldPagerDuty HeraldTencent HeraldAliyun; do
   swift build -c "$mode" --product "$product"
   cp ".build/$mode/lib$product.so" "$out/"
 done

@@ -79,11 +79,11 @@ public enum PluginConformance {
     /// fields as the event JSON, the config's template fields (or the
     /// plugin's defaults) rendered against them.
     public static func push(_ event: Event, to instance: PluginInstance, config: JSONValue, level: Level? = nil,
-                            policy: String = "p", deliveryID: String? = nil, attempt: Int = 1,
-                            timeout: Double = 10) async -> DeliveryOutcome {
+                            policy: String = "p", previousLevel: Level? = nil, deliveryID: String? = nil,
+                            attempt: Int = 1, timeout: Double = 10) async -> DeliveryOutcome {
         let plugin = instance.plugin
         let push = Push(event: event, policy: policy, endpoint: "e", level: level ?? event.pushLevel,
-                        deliveryID: deliveryID ?? "delivery-\(event.id)")
+                        previousLevel: previousLevel, deliveryID: deliveryID ?? "delivery-\(event.id)")
         let fields = push.fields
         let templates = plugin.defaultTemplates.merging(
             config.objectValue?.compactMapValues(\.stringValue).filter { plugin.schema.templateFields.contains($0.key) }

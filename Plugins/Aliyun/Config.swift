@@ -1,0 +1,66 @@
+import Foundation
+import HeraldPluginKit
+import HTTPSupport
+
+/// The Aliyun channel's endpoint config. Each option appears once here and
+/// once in `Config.schema`; README.md's table lists them.
+struct Config: Decodable, Sendable {
+    var url: String
+    var secret: String?
+    var caFile: String?
+    var tlsVerify: Bool
+    var fields: [String: FieldSources]
+
+    static let schema = """
+        {"type":"object","additionalProperties":false,"required":["url"],"properties":{
+          "url":{"type":"string","minLength":1,"description":"Callback URL, http:// or https://."},
+          "secret":{"type":"string","minLength":1,"x-herald-secret":true,
+                    "description":"Key of the signature field (HMAC-SHA256, see README); no signature without it."},
+          "fields":{"type":"object","additionalProperties":{"type":["string","array"]},
+                    "description":"Where each form field comes from (see README)."},
+          "ca_file":{"type":"string","description":"PEM file of CAs trusted for HTTPS."},
+          "tls_verify":{"type":"boolean","default":true,"description":"Verify the server certificate and name."}
+        }}
+        """
+
+    /// Where each mapped field comes from unless `fields` says otherwise.
+    static let defaultSources: [String: FieldSources] = [
+        "alertName": FieldSources(["name"]),
+        "curValue": FieldSources(["annotations.value", "annotations.curValue"]),
+        "dimensions": FieldSources(["annotations.dimensions", "labels.dimensions"]),
+        "expression": FieldSources(["annotations.expression"]),
+        "instanceName": FieldSources(["labels.instanceName", "object_id"]),
+        "metricName": FieldSources(["labels.metric", "labels.metricName", "name"]),
+        "metricProject": FieldSources(["labels.metricProject"]),
+        "namespace": FieldSources(["labels.namespace"]),
+        "ruleId": FieldSources(["labels.ruleId", "policy"]),
+        "userId": FieldSources(["labels.userId"]),
+    ]
+
+    private enum Keys: String, CodingKey {
+        case url, secret, fields, caFile = "ca_file", tlsVerify = "tls_verify"
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        url = try c.decode(String.self, forKey: .url)
+        secret = try c.decodeIfPresent(String.self, forKey: .secret)
+        caFile = try c.decodeIfPresent(String.self, forKey: .caFile)
+        tlsVerify = try c.decodeIfPresent(Bool.self, forKey: .tlsVerify) ?? true
+        let mapping = try c.decodeIfPresent([String: SourceList].self, forKey: .fields)?.mapValues(\.sources) ?? [:]
+        do throws(ConfigProblem) {
+            fields = Self.defaultSources.merging(try FieldSources.parse(mapping, allowed: Self.defaultSources.keys.sorted())) { $1 }
+        } catch {
+            throw DecodingError.dataCorruptedError(forKey: .fields, in: c, debugDescription: error.description)
+        }
+    }
+
+    func validate() throws(ConfigProblem) {
+        guard url.lowercased().hasPrefix("http://") || url.lowercased().hasPrefix("https://") else {
+            throw ConfigProblem(field: "url", "must start with http:// or https://")
+        }
+        if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
+            throw ConfigProblem(field: "ca_file", "cannot read \(caFile)")
+        }
+    }
+}
