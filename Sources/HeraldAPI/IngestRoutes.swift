@@ -31,6 +31,19 @@ public struct TeamDirectory: Sendable {
         return team
     }
 
+    /// The team of a bearer token, or else of a `token` query parameter
+    /// (for callback senders that cannot set headers).
+    func team(_ request: Request) throws(APIError) -> String {
+        if request.headers[.authorization] == nil, let token = request.uri.queryParameters["token"].map(String.init) {
+            guard let team = teamByToken[token] else { throw APIError(.unauthorized, field: "token", "unknown token") }
+            return team
+        }
+        return try team(bearer: request.headers[.authorization])
+    }
+
+    /// The team whose token this is, if any.
+    func team(token: String) -> String? { teamByToken[token] }
+
     /// The team of a Huawei project, if the token belongs to it.
     func team(project: String, token: String?) throws(APIError) -> String {
         guard let token, !token.isEmpty else { throw APIError(.unauthorized, field: "X-Auth-Token", "missing token") }
@@ -59,6 +72,12 @@ public struct IngestRoutes<Context: RequestContext>: Sendable {
     public func addRoutes(to router: Hummingbird.Router<Context>) {
         router.post("/api/v1/events") { request, context in try await ingestNative(request, context) }
         router.put("/v2/:project_id/push/events") { request, context in try await ingestHuawei(request, context) }
+        router.post("/api/v1/ingest/aliyun") { request, context in try await ingestAliyun(request, context) }
+        router.post("/api/v1/ingest/tencent") { request, context in try await ingestTencent(request, context) }
+        router.post("/v2/enqueue") { request, context in try await ingestPagerDuty(request, context) }
+        router.post("/api/v1/ingest/pagerduty") { request, context in try await ingestPagerDuty(request, context) }
+        router.post("/api/v1/ingest/alertmanager") { request, context in try await ingestAlertmanagerWebhook(request, context) }
+        router.post("/api/v2/alerts") { request, context in try await ingestAlertmanagerAlerts(request, context) }
     }
 
     private func ingestNative(_ request: Request, _ context: Context) async throws -> Response {
@@ -85,7 +104,7 @@ public struct IngestRoutes<Context: RequestContext>: Sendable {
         return Response(status: .noContent)
     }
 
-    private func ingest(_ events: [Event]) async throws {
+    func ingest(_ events: [Event]) async throws {
         do {
             try await pipeline.ingest(events)
         } catch is Pipeline.ShuttingDown {
@@ -95,7 +114,7 @@ public struct IngestRoutes<Context: RequestContext>: Sendable {
         }
     }
 
-    private func collect(_ request: Request) async throws -> [UInt8] {
+    func collect(_ request: Request) async throws -> [UInt8] {
         do {
             let buffer = try await request.body.collect(upTo: maxBodyBytes)
             return Array(buffer.readableBytesView)

@@ -17,7 +17,8 @@ func decodeBody<T: Decodable>(_ type: T.Type, from body: [UInt8]) throws(APIErro
 
 extension APIError {
     init(decoding error: DecodingError) {
-        let path = { (codingPath: [any CodingKey]) in FieldPath.of(codingPath) }
+        // The body itself when the fault is at its top level.
+        let path = { (codingPath: [any CodingKey]) in codingPath.isEmpty ? "body" : FieldPath.of(codingPath) }
         switch error {
         case .keyNotFound(let key, let context):
             let field = path(context.codingPath + [key])

@@ -28,6 +28,16 @@ public final class Pipeline: Sendable {
     private let signals: AsyncStream<Void>
     private let logger: Logger
 
+    /// Which of `ids` the team already has events with (see `Store`).
+    public func knownEventIDs(team: String, ids: [String]) async throws -> Set<String> {
+        try await store.knownEventIDs(team: team, ids: ids)
+    }
+
+    /// The team's newest event with this id.
+    public func latestEvent(team: String, id: String) async throws -> Event? {
+        try await store.latestEvent(team: team, id: id)
+    }
+
     public init(store: any Store, logger: Logger) {
         self.store = store
         self.logger = logger

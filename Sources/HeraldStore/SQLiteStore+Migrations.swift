@@ -55,6 +55,9 @@ extension SQLiteStore {
             }
             try db.create(index: "autoClear_by_deadline", on: "autoClear", columns: ["deadline"])
         }
+        migrator.registerMigration("v2: events by id") { db in
+            try db.create(index: "event_by_team_and_id", on: "event", columns: ["team", "eventID"])
+        }
         return migrator
     }
 }

@@ -163,6 +163,23 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func knownEventIDs(team: String, ids: [String]) async throws -> Set<String> {
+        guard !ids.isEmpty else { return [] }
+        return try await pool.read { db in
+            let request: SQLRequest<String> = "SELECT DISTINCT eventID FROM event WHERE team = \(team) AND eventID IN \(ids)"
+            return Set(try request.fetchAll(db))
+        }
+    }
+
+    public func latestEvent(team: String, id: String) async throws -> Event? {
+        try await pool.read { db in
+            let request: SQLRequest<Data> = """
+                SELECT body FROM event WHERE team = \(team) AND eventID = \(id) ORDER BY row DESC LIMIT 1
+                """
+            return try request.fetchOne(db).map { try Event(stored: $0) }
+        }
+    }
+
     public func deliveries(team: String?, status: String?, limit: Int) async throws -> [DeliverySummary] {
         try await pool.read { db in
             let statusFilter: SQL = status.map { "AND delivery.status = \($0)" } ?? ""

@@ -134,4 +134,9 @@ public protocol Store: Sendable {
     func attempts(deliveryID: Int64) async throws -> [AttemptSummary]
     /// Sets dead deliveries back to pending; returns them.
     func replayDead(team: String?, ids: [Int64]?) async throws -> [PendingDelivery]
+    /// Which of `ids` the team already has events with: how a sender's
+    /// repeats are told from news.
+    func knownEventIDs(team: String, ids: [String]) async throws -> Set<String>
+    /// The team's newest event with this id.
+    func latestEvent(team: String, id: String) async throws -> Event?
 }

@@ -1,0 +1,76 @@
+import Foundation
+import HeraldCore
+
+/// Alertmanager's alerts, taken in: its webhook (version 4) and its own
+/// `POST /api/v2/alerts`, which Prometheus sends.
+///
+/// | Alertmanager | event |
+/// |---|---|
+/// | `labels.alertname` | `name` |
+/// | `labels.severity` critical / error (major) / warning (warn, minor) / info (informational, none) | level; Warning when absent |
+/// | `labels.object_id`, `instance`, `pod`, `host`, `job`, else the fingerprint | `object_id` |
+/// | `status` resolved, or `endsAt` in the past (API v2) | `resolved` |
+/// | `labels`, `annotations` | labels, annotations (`value` stays `value`) |
+/// | `startsAt`, `endsAt` | `starts_at`, `ends_at` |
+///
+/// Each alert's event id is `alertmanager:<fingerprint>:<startsAt>` (and
+/// `:resolved`), so the repeats Prometheus and Alertmanager send while an
+/// alert goes on are recognised and stored once.
+struct AlertmanagerAlert: Decodable {
+    let status: String?
+    let labels: [String: String]
+    let annotations: [String: String]?
+    let startsAt: String?
+    let endsAt: String?
+    let fingerprint: String?
+
+    static let levels: [String: Level] = [
+        "critical": .critical, "error": .error, "major": .error, "warning": .warning, "warn": .warning,
+        "minor": .warning, "info": .info, "informational": .info, "none": .info,
+    ]
+
+    func event(team: String, now: Date, at path: String) throws(APIError) -> Event {
+        guard let name = labels["alertname"], !name.isEmpty else { throw .badRequest("\(path).labels.alertname", "required") }
+        var level = Level.warning
+        if let severity = labels["severity"] {
+            guard let named = Self.levels[severity.lowercased()] else {
+                throw .badRequest("\(path).labels.severity",
+                                  "expected critical, error, warning or info (or major, minor, warn...), found \"\(severity)\"")
+            }
+            level = named
+        }
+        func date(_ text: String?, _ field: String) throws(APIError) -> Date? {
+            guard let text, !text.isEmpty, !text.hasPrefix("0001-01-01") else { return nil }
+            guard let date = Timestamp.parse(text) else { throw .badRequest("\(path).\(field)", "expected an RFC 3339 time") }
+            return date
+        }
+        let started = try date(startsAt, "startsAt")
+        let ended = try date(endsAt, "endsAt")
+        if let status, !["firing", "resolved"].contains(status) {
+            throw .badRequest("\(path).status", "expected firing or resolved, found \"\(status)\"")
+        }
+        let resolved = status == "resolved" || (status == nil && ended.map { $0 <= now } == true)
+        let fingerprint = self.fingerprint ?? Self.fingerprint(labels)
+        let object = ["object_id", "instance", "pod", "host", "job"].lazy.compactMap { labels[$0] }.first { !$0.isEmpty }
+            ?? fingerprint
+        let start = started ?? now
+        return Event(id: "alertmanager:\(fingerprint):\(Timestamp.iso8601(start))\(resolved ? ":resolved" : "")",
+                     team: team, name: name, level: level, status: resolved ? .resolved : .firing, objectID: object,
+                     labels: labels, annotations: annotations ?? [:], startsAt: start,
+                     endsAt: resolved ? (ended ?? now) : nil, source: "alertmanager")
+    }
+
+    /// A stable hash of the label set, for senders that give no fingerprint (Prometheus).
+    static func fingerprint(_ labels: [String: String]) -> String {
+        let text = labels.sorted { $0.key < $1.key }.map { "\($0.key)\u{1F}\($0.value)" }.joined(separator: "\u{1E}")
+        let hash = text.utf8.reduce(UInt64(14695981039346656037)) { ($0 ^ UInt64($1)) &* 1099511628211 }
+        return String(format: "%016llx", hash)
+    }
+}
+
+/// Alertmanager's webhook body (version 4): the alerts of one group.
+struct AlertmanagerWebhookBody: Decodable {
+    let version: String
+    let status: String?
+    let alerts: [AlertmanagerAlert]
+}

@@ -1,0 +1,81 @@
+import Foundation
+import HeraldCore
+import HeraldDispatch
+import Hummingbird
+
+/// The ingest hub: other systems' alert formats, taken in as events.
+extension IngestRoutes {
+    func ingestAliyun(_ request: Request, _ context: Context) async throws -> Response {
+        let team = try teams.team(request)
+        let event = try AliyunFormat.event(try FormBody(try await collect(request)), team: team, now: Date())
+        try await ingest([event])
+        return Self.json(.ok, #"{"code":200,"message":"ok"}"#)
+    }
+
+    func ingestTencent(_ request: Request, _ context: Context) async throws -> Response {
+        let team = try teams.team(request)
+        let body = try decodeBody(TencentAlarmBody.self, from: try await collect(request))
+        try await ingest([try body.event(team: team, now: Date())])
+        // What Tencent's callback waits for.
+        return Self.json(.ok, #"{"sessionId":\#(JSONValue.string(body.sessionId ?? "").jsonText),"retCode":0}"#)
+    }
+
+    func ingestPagerDuty(_ request: Request, _ context: Context) async throws -> Response {
+        let bytes = try await collect(request)
+        let body = try decodeBody(PagerDutyEventBody.self, from: bytes)
+        guard let team = teams.team(token: body.routingKey) ?? (try? teams.team(request)) else {
+            throw APIError(.badRequest, field: "routing_key", "not a token of any team")
+        }
+        try body.validated()
+        let now = Date()
+        var event = body.event(team: team, now: now)
+        if event == nil, body.eventAction == "resolve", let dedupKey = body.dedupKey {
+            guard let trigger = try await pipeline.latestEvent(team: team, id: PagerDutyEventBody.eventID(dedupKey: dedupKey))
+            else { throw APIError(.badRequest, field: "dedup_key", "no triggered event with this dedup_key") }
+            event = PagerDutyEventBody.resolving(trigger, now: now)
+        }
+        if body.eventAction != "acknowledge", let event { try await ingest([event]) }
+        let key = JSONValue.string(body.dedupKey ?? event?.id ?? "").jsonText
+        return Self.json(.accepted, #"{"status":"success","message":"Event processed","dedup_key":\#(key)}"#)
+    }
+
+    func ingestAlertmanagerWebhook(_ request: Request, _ context: Context) async throws -> Response {
+        let team = try teams.team(request)
+        let body = try decodeBody(AlertmanagerWebhookBody.self, from: try await collect(request))
+        guard body.version == "4" else { throw APIError.badRequest("version", "expected \"4\", found \"\(body.version)\"") }
+        let now = Date()
+        var events: [Event] = []
+        for (index, alert) in body.alerts.enumerated() {
+            events.append(try alert.event(team: team, now: now, at: "alerts[\(index)]"))
+        }
+        let fresh = try await unseen(events, team: team)
+        try await ingest(fresh)
+        return Self.json(.accepted, #"{"accepted":\#(fresh.count),"repeats":\#(events.count - fresh.count)}"#)
+    }
+
+    /// Alertmanager's own API, as Prometheus calls it: a JSON array of alerts.
+    func ingestAlertmanagerAlerts(_ request: Request, _ context: Context) async throws -> Response {
+        let team = try teams.team(request)
+        let alerts = try decodeBody([AlertmanagerAlert].self, from: try await collect(request))
+        let now = Date()
+        var events: [Event] = []
+        for (index, alert) in alerts.enumerated() {
+            events.append(try alert.event(team: team, now: now, at: "[\(index)]"))
+        }
+        try await ingest(try await unseen(events, team: team))
+        return Response(status: .ok)
+    }
+
+    /// The events whose ids are new: a repeat of a firing (or resolved)
+    /// alert already stored is dropped, so it is pushed once.
+    private func unseen(_ events: [Event], team: String) async throws -> [Event] {
+        let known = try await pipeline.knownEventIDs(team: team, ids: events.map(\.id))
+        var seen = known
+        return events.filter { seen.insert($0.id).inserted }
+    }
+
+    private static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+}
