@@ -11,7 +11,7 @@ struct AliyunForm {
     init(event: Event, config: Config) {
         func mapped(_ name: String) -> String { config.fields[name]?.value(in: event) ?? "" }
         let dataMissing = [event.labels["alertState"], event.annotations["alertState"]].contains("INSUFFICIENT_DATA")
-        let time = event.isResolved ? (event.endsAt ?? event.startsAt) : event.startsAt
+        let time = event.isResolved ? (event.endDate ?? event.startDate) : event.startDate
         let userId = mapped("userId")
         var dimensions = mapped("dimensions")
         if dimensions.isEmpty {
@@ -33,7 +33,7 @@ struct AliyunForm {
             ("namespace", mapped("namespace")),
             ("preTriggerLevel", event.previousLevel.map(Self.triggerLevel) ?? ""),
             ("ruleId", mapped("ruleId")),
-            ("timestamp", Self.milliseconds(time).map(String.init) ?? ""),
+            ("timestamp", time.map { String(Int64(($0.timeIntervalSince1970 * 1000).rounded())) } ?? ""),
             ("triggerLevel", Self.triggerLevel(event.eventLevel)),
             ("userId", userId),
         ]
@@ -46,12 +46,6 @@ struct AliyunForm {
         case .error, .warning: "WARN"
         case .info, .recovery: "INFO"
         }
-    }
-
-    static func milliseconds(_ text: String) -> Int64? {
-        let date = (try? Date(text, strategy: .iso8601))
-            ?? (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
-        return date.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
     }
 
     /// `application/x-www-form-urlencoded` UTF-8; with a secret, `signature`

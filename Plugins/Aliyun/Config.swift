@@ -5,10 +5,8 @@ import HTTPSupport
 /// The Aliyun channel's endpoint config. Each option appears once here and
 /// once in `Config.schema`; README.md's table lists them.
 struct Config: Decodable, Sendable {
-    var url: String
+    var target: CallbackTarget
     var secret: String?
-    var caFile: String?
-    var tlsVerify: Bool
     var fields: [String: FieldSources]
 
     static let schema = """
@@ -18,8 +16,7 @@ struct Config: Decodable, Sendable {
                     "description":"Key of the signature field (HMAC-SHA256, see README); no signature without it."},
           "fields":{"type":"object","additionalProperties":{"type":["string","array"]},
                     "description":"Where each form field comes from (see README)."},
-          "ca_file":{"type":"string","description":"PEM file of CAs trusted for HTTPS."},
-          "tls_verify":{"type":"boolean","default":true,"description":"Verify the server certificate and name."}
+        \(CallbackTarget.schemaProperties)
         }}
         """
 
@@ -43,24 +40,12 @@ struct Config: Decodable, Sendable {
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Keys.self)
-        url = try c.decode(String.self, forKey: .url)
+        target = CallbackTarget(url: try c.decode(String.self, forKey: .url),
+                                caFile: try c.decodeIfPresent(String.self, forKey: .caFile),
+                                tlsVerify: try c.decodeIfPresent(Bool.self, forKey: .tlsVerify))
         secret = try c.decodeIfPresent(String.self, forKey: .secret)
-        caFile = try c.decodeIfPresent(String.self, forKey: .caFile)
-        tlsVerify = try c.decodeIfPresent(Bool.self, forKey: .tlsVerify) ?? true
-        let mapping = try c.decodeIfPresent([String: SourceList].self, forKey: .fields)?.mapValues(\.sources) ?? [:]
-        do throws(ConfigProblem) {
-            fields = Self.defaultSources.merging(try FieldSources.parse(mapping, allowed: Self.defaultSources.keys.sorted())) { $1 }
-        } catch {
-            throw DecodingError.dataCorruptedError(forKey: .fields, in: c, debugDescription: error.description)
-        }
+        fields = try FieldSources.decode(c, forKey: .fields, over: Self.defaultSources)
     }
 
-    func validate() throws(ConfigProblem) {
-        guard url.lowercased().hasPrefix("http://") || url.lowercased().hasPrefix("https://") else {
-            throw ConfigProblem(field: "url", "must start with http:// or https://")
-        }
-        if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
-            throw ConfigProblem(field: "ca_file", "cannot read \(caFile)")
-        }
-    }
+    func validate() throws(ConfigProblem) { try target.validate() }
 }

@@ -25,11 +25,8 @@ final class AliyunChannel: ChannelPlugin {
             completion(.fail("event: \(error)"))
             return
         }
-        sender.send(Sender.Request(url: config.url,
-                                   headers: ["Content-Type": "application/x-www-form-urlencoded; charset=UTF-8"],
-                                   body: Array(body.utf8), timeoutMs: Int(message.timeout * 1000),
-                                   caFile: config.caFile, verify: config.tlsVerify),
-                    completion: completion)
+        sender.post(Array(body.utf8), contentType: "application/x-www-form-urlencoded; charset=UTF-8", to: config.target,
+                    timeout: message.timeout, completion: completion)
     }
 
     func close() { sender.close() }

@@ -6,12 +6,8 @@ import HTTPSupport
 /// and once in `Config.schema`; README.md's table lists them.
 struct Config: Decodable, Sendable {
     var routingKey: String
-    var url: String
-    var caFile: String?
-    var tlsVerify: Bool
+    var target: CallbackTarget
     var fields: [String: FieldSources]
-
-    static let mappedFields = ["source", "component", "group", "class"]
 
     static let schema = """
         {"type":"object","additionalProperties":false,"required":["routing_key"],"properties":{
@@ -22,8 +18,7 @@ struct Config: Decodable, Sendable {
           "summary":{"type":"string","x-herald-template":true,"description":"payload.summary; a template; cut to 1024 characters."},
           "fields":{"type":"object","additionalProperties":{"type":["string","array"]},
                     "description":"Where source, component, group and class come from (see README)."},
-          "ca_file":{"type":"string","description":"PEM file of CAs trusted for HTTPS."},
-          "tls_verify":{"type":"boolean","default":true,"description":"Verify the server certificate and name."}
+        \(CallbackTarget.schemaProperties)
         }}
         """
 
@@ -46,26 +41,16 @@ struct Config: Decodable, Sendable {
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Keys.self)
         routingKey = try c.decode(String.self, forKey: .routingKey)
-        url = try c.decodeIfPresent(String.self, forKey: .url) ?? "https://events.pagerduty.com/v2/enqueue"
-        caFile = try c.decodeIfPresent(String.self, forKey: .caFile)
-        tlsVerify = try c.decodeIfPresent(Bool.self, forKey: .tlsVerify) ?? true
-        let mapping = try c.decodeIfPresent([String: SourceList].self, forKey: .fields)?.mapValues(\.sources) ?? [:]
-        do throws(ConfigProblem) {
-            fields = Self.defaultSources.merging(try FieldSources.parse(mapping, allowed: Self.mappedFields)) { $1 }
-        } catch {
-            throw DecodingError.dataCorruptedError(forKey: .fields, in: c, debugDescription: error.description)
-        }
+        target = CallbackTarget(url: try c.decodeIfPresent(String.self, forKey: .url) ?? "https://events.pagerduty.com/v2/enqueue",
+                                caFile: try c.decodeIfPresent(String.self, forKey: .caFile),
+                                tlsVerify: try c.decodeIfPresent(Bool.self, forKey: .tlsVerify))
+        fields = try FieldSources.decode(c, forKey: .fields, over: Self.defaultSources)
     }
 
     func validate() throws(ConfigProblem) {
         // PagerDuty's integration keys are 32 characters of [a-z0-9].
         guard routingKey.count == 32, routingKey.unicodeScalars.allSatisfy({ $0.isASCII && CharacterSet.alphanumerics.contains($0) })
         else { throw ConfigProblem(field: "routing_key", "must be 32 letters and digits (the service's integration key)") }
-        guard url.lowercased().hasPrefix("https://") || url.lowercased().hasPrefix("http://") else {
-            throw ConfigProblem(field: "url", "must start with http:// or https://")
-        }
-        if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
-            throw ConfigProblem(field: "ca_file", "cannot read \(caFile)")
-        }
+        try target.validate()
     }
 }

@@ -32,9 +32,7 @@ final class PagerDutyChannel: ChannelPlugin {
         }
         // 202 is delivered; 400 fails with PagerDuty's message; 429 and 5xx
         // are retried after Retry-After: the HTTP outcome rules.
-        sender.send(Sender.Request(url: config.url, headers: ["Content-Type": "application/json"], body: body,
-                                   timeoutMs: Int(message.timeout * 1000), caFile: config.caFile,
-                                   verify: config.tlsVerify),
+        sender.post(body, contentType: "application/json", to: config.target, timeout: message.timeout,
                     completion: completion)
     }
 

@@ -5,12 +5,8 @@ import HTTPSupport
 /// The Tencent channel's endpoint config. Each option appears once here
 /// and once in `Config.schema`; README.md's table lists them.
 struct Config: Decodable, Sendable {
-    /// The URL without its user:password, which go to `basicAuth`.
-    var url: String
-    var basicAuth: (user: String, password: String)?
+    var target: CallbackTarget
     var timeZone: TimeZone
-    var caFile: String?
-    var tlsVerify: Bool
     var fields: [String: FieldSources]
 
     static let schema = """
@@ -21,8 +17,7 @@ struct Config: Decodable, Sendable {
                        "description":"Zone of firstOccurTime and recoverTime (Tencent Cloud sends China Standard Time)."},
           "fields":{"type":"object","additionalProperties":{"type":["string","array"]},
                     "description":"Where each callback field comes from (see README)."},
-          "ca_file":{"type":"string","description":"PEM file of CAs trusted for HTTPS."},
-          "tls_verify":{"type":"boolean","default":true,"description":"Verify the server certificate and name."}
+        \(CallbackTarget.schemaProperties)
         }}
         """
 
@@ -59,43 +54,15 @@ struct Config: Decodable, Sendable {
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Keys.self)
-        let written = try c.decode(String.self, forKey: .url)
-        (url, basicAuth) = Self.splittingCredentials(written)
+        target = CallbackTarget(url: try c.decode(String.self, forKey: .url),
+                                caFile: try c.decodeIfPresent(String.self, forKey: .caFile),
+                                tlsVerify: try c.decodeIfPresent(Bool.self, forKey: .tlsVerify))
         let zoneName = try c.decodeIfPresent(String.self, forKey: .timeZone) ?? "Asia/Shanghai"
         guard let zone = TimeZone(identifier: zoneName) ?? (zoneName == "Asia/Shanghai" ? TimeZone(secondsFromGMT: 8 * 3600) : nil)
         else { throw DecodingError.dataCorruptedError(forKey: .timeZone, in: c, debugDescription: "unknown time zone \"\(zoneName)\"") }
         timeZone = zone
-        caFile = try c.decodeIfPresent(String.self, forKey: .caFile)
-        tlsVerify = try c.decodeIfPresent(Bool.self, forKey: .tlsVerify) ?? true
-        let mapping = try c.decodeIfPresent([String: SourceList].self, forKey: .fields)?.mapValues(\.sources) ?? [:]
-        do throws(ConfigProblem) {
-            fields = Self.defaultSources.merging(try FieldSources.parse(mapping, allowed: Self.defaultSources.keys.sorted())) { $1 }
-        } catch {
-            throw DecodingError.dataCorruptedError(forKey: .fields, in: c, debugDescription: error.description)
-        }
+        fields = try FieldSources.decode(c, forKey: .fields, over: Self.defaultSources)
     }
 
-    func validate() throws(ConfigProblem) {
-        // The message never quotes the URL: it may hold a password.
-        guard url.lowercased().hasPrefix("http://") || url.lowercased().hasPrefix("https://") else {
-            throw ConfigProblem(field: "url", "must start with http:// or https://")
-        }
-        if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
-            throw ConfigProblem(field: "ca_file", "cannot read \(caFile)")
-        }
-    }
-
-    /// `http://user:pass@host/path` → (`http://host/path`, (user, pass)), percent-decoded.
-    static func splittingCredentials(_ url: String) -> (String, (user: String, password: String)?) {
-        guard let schemeEnd = url.range(of: "://") else { return (url, nil) }
-        let rest = url[schemeEnd.upperBound...]
-        let authorityEnd = rest.firstIndex { "/?#".contains($0) } ?? rest.endIndex
-        guard let at = rest[..<authorityEnd].lastIndex(of: "@") else { return (url, nil) }
-        let userInfo = rest[..<at]
-        let (user, password) = userInfo.firstIndex(of: ":").map { (userInfo[..<$0], userInfo[userInfo.index(after: $0)...]) }
-            ?? (userInfo, "")
-        let stripped = String(url[..<schemeEnd.upperBound]) + rest[rest.index(after: at)...]
-        return (stripped, (String(user).removingPercentEncoding ?? String(user),
-                           String(password).removingPercentEncoding ?? String(password)))
-    }
+    func validate() throws(ConfigProblem) { try target.validate() }
 }

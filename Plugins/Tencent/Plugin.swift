@@ -30,9 +30,7 @@ final class TencentChannel: ChannelPlugin {
             completion(.fail("event: \(error)"))
             return
         }
-        sender.send(Sender.Request(url: config.url, headers: ["Content-Type": "application/json"], body: Array(body),
-                                   timeoutMs: Int(message.timeout * 1000), caFile: config.caFile,
-                                   verify: config.tlsVerify, basicAuth: config.basicAuth),
+        sender.post(Array(body), contentType: "application/json", to: config.target, timeout: message.timeout,
                     completion: completion)
     }
 

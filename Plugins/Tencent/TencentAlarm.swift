@@ -34,8 +34,8 @@ struct TencentAlarm: Encodable {
 
     init(event: Event, deliveryID: String, config: Config, now: Date) {
         func field(_ name: String) -> String { config.fields[name]?.value(in: event) ?? "" }
-        let started = Self.date(event.startsAt) ?? now
-        let ended = event.isResolved ? (event.endsAt.flatMap(Self.date) ?? now) : nil
+        let started = event.startDate ?? now
+        let ended = event.isResolved ? (event.endDate ?? now) : nil
         sessionId = deliveryID
         alarmStatus = event.isResolved ? "0" : "1"
         alarmType = field("alarmType")
@@ -55,10 +55,6 @@ struct TencentAlarm: Encodable {
         firstOccurTime = Self.format(started, config.timeZone)
         durationTime = max(0, Int((ended ?? now).timeIntervalSince(started)))
         recoverTime = ended.map { Self.format($0, config.timeZone) } ?? "0"
-    }
-
-    static func date(_ text: String) -> Date? {
-        (try? Date(text, strategy: .iso8601)) ?? (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
     }
 
     /// `YYYY-MM-DD HH:MM:SS` in `zone`.

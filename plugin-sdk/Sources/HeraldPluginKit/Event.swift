@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// The event of a message, decoded: the fields plugin-sdk/README.md lists.
 public struct Event: Decodable, Sendable {
@@ -47,4 +47,16 @@ public struct Event: Decodable, Sendable {
 extension Message {
     /// The event, decoded from `eventJSON`.
     public func event() throws -> Event { try JSONDecoder().decode(Event.self, from: Data(eventJSON)) }
+}
+
+extension Event {
+    /// `startsAt` as a date.
+    public var startDate: Date? { Self.date(startsAt) }
+    /// `endsAt` as a date, once the alert has ended.
+    public var endDate: Date? { endsAt.flatMap(Self.date) }
+
+    static func date(_ text: String) -> Date? {
+        (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+            ?? (try? Date(text, strategy: .iso8601))
+    }
 }
