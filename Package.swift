@@ -113,7 +113,7 @@ let package = Package(
         ),
         .target(
             name: "SyslogChannel",
-            dependencies: ["HeraldPluginKit"],
+            dependencies: ["HeraldPluginKit", "COpenSSL"],
             path: "Plugins/Syslog",
             exclude: ["README.md"],
             swiftSettings: strict
@@ -147,10 +147,10 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: strict
         ),
-        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .target(
             name: "AliyunChannel",
-            dependencies: ["HeraldPluginKit", "HTTPSupport", "CCrypto"],
+            dependencies: ["HeraldPluginKit", "HTTPSupport", "COpenSSL"],
             path: "Plugins/Aliyun",
             exclude: ["README.md"],
             swiftSettings: strict

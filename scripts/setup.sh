@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   libcurl4-openssl-dev libssl-dev librdkafka-dev libpcap-dev libffi-dev libsqlite3-dev  # build: channels and the store
   python3 openssl curl                                           # tests: the HTTP(S) receiver and its certificates
-  rsyslog kcat python3-aiosmtpd                                  # tests: syslog and SMTP servers, a Kafka consumer
+  rsyslog rsyslog-openssl kcat python3-aiosmtpd                  # tests: syslog (with TLS) and SMTP servers, a Kafka consumer
   nginx-light                                                    # benchmark: a receiver faster than the daemon
 )
 missing=()

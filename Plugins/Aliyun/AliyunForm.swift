@@ -1,4 +1,4 @@
-import CCrypto
+import COpenSSL
 import Foundation
 import HeraldPluginKit
 import HTTPSupport

@@ -11,6 +11,8 @@ struct Config: Decodable, Sendable {
     var appName: String
     var hostname: String
     var structuredDataID: String
+    var caFile: String?
+    var tlsVerify: Bool
     /// Longest message sent, in bytes; the text is cut (on a UTF-8
     /// boundary) to fit. UDP sends each message in one datagram.
     var maxMessageBytes: Int
@@ -21,7 +23,7 @@ struct Config: Decodable, Sendable {
     static let schema = """
         {"type":"object","additionalProperties":false,"required":["destination"],"properties":{
           "destination":{"type":"string","minLength":1,
-                         "description":"[udp|tcp]://host[:port]; udp when no protocol is given, port 514 by default."},
+                         "description":"[udp|tcp|tls]://host[:port]; udp when no protocol is given; port 514, or 6514 for tls."},
           "format":{"type":"string","enum":["rfc5424","rfc3164"],"default":"rfc5424",
                     "description":"RFC 5424 (structured data, RFC 3339 time) or the older BSD format."},
           "framing":{"type":"string","enum":["octet-counting","newline"],"default":"octet-counting",
@@ -37,7 +39,10 @@ struct Config: Decodable, Sendable {
           "message":{"type":"string","x-herald-template":true,
                      "description":"The message text; a template."},
           "max_message_bytes":{"type":"integer","minimum":480,"maximum":65000,"default":2048,
-                               "description":"Longest message in bytes; longer text is cut on a character boundary."}
+                               "description":"Longest message in bytes; longer text is cut on a character boundary."},
+          "ca_file":{"type":"string","description":"tls only: PEM file of CAs trusted for the server's certificate."},
+          "tls_verify":{"type":"boolean","default":true,
+                        "description":"tls only: verify the server certificate and its name or address."}
         }}
         """
 
@@ -48,6 +53,7 @@ struct Config: Decodable, Sendable {
     private enum Keys: String, CodingKey {
         case destination, format, framing, facility, hostname, msgid, message
         case appName = "app_name", structuredDataID = "sd_id", maxMessageBytes = "max_message_bytes"
+        case caFile = "ca_file", tlsVerify = "tls_verify"
     }
 
     init(from decoder: any Decoder) throws {
@@ -73,6 +79,8 @@ struct Config: Decodable, Sendable {
         hostname = try c.decodeIfPresent(String.self, forKey: .hostname) ?? ProcessInfo.processInfo.hostName
         structuredDataID = try c.decodeIfPresent(String.self, forKey: .structuredDataID) ?? "alert@32473"
         maxMessageBytes = try c.decodeIfPresent(Int.self, forKey: .maxMessageBytes) ?? 2048
+        caFile = try c.decodeIfPresent(String.self, forKey: .caFile)
+        tlsVerify = try c.decodeIfPresent(Bool.self, forKey: .tlsVerify) ?? true
     }
 
     func validate() throws(ConfigProblem) {
@@ -90,6 +98,10 @@ struct Config: Decodable, Sendable {
         guard (480...65000).contains(maxMessageBytes) else {
             throw ConfigProblem(field: "max_message_bytes", "must be 480-65000")
         }
+        if let caFile {
+            guard destination.transport == .tls else { throw ConfigProblem(field: "ca_file", "only for tls:// destinations") }
+            guard FileManager.default.isReadableFile(atPath: caFile) else { throw ConfigProblem(field: "ca_file", "cannot read \(caFile)") }
+        }
     }
 
     static let facilities: [String: Int] = {
@@ -102,20 +114,20 @@ struct Config: Decodable, Sendable {
 
 /// Where messages go: `[protocol]://host[:port]`.
 struct Destination: Sendable, Equatable {
-    enum Transport: String, Sendable { case udp, tcp }
+    enum Transport: String, Sendable { case udp, tcp, tls }
 
     var transport: Transport
     var host: String
     var port: Int
 
-    /// Accepts `host`, `host:port`, `udp://host:port`, `TCP://[::1]:1514`...
+    /// Accepts `host`, `host:port`, `udp://host:port`, `TCP://[::1]:1514`, `tls://host`...
     init(parsing text: String) throws(ConfigProblem) {
         var rest = Substring(text.trimmingCharacters(in: .whitespaces))
         transport = .udp
         if let separator = rest.range(of: "://") {
             let name = rest[..<separator.lowerBound].lowercased()
             guard let parsed = Transport(rawValue: name) else {
-                throw ConfigProblem(field: "destination", "protocol must be udp or tcp, found \"\(name)\"")
+                throw ConfigProblem(field: "destination", "protocol must be udp, tcp or tls, found \"\(name)\"")
             }
             transport = parsed
             rest = rest[separator.upperBound...]
@@ -140,7 +152,7 @@ struct Destination: Sendable, Equatable {
         guard !host.isEmpty, !host.contains(where: { $0.isWhitespace || "/?#@".contains($0) }) else {
             throw ConfigProblem(field: "destination", "missing or invalid host in \"\(text)\"")
         }
-        port = 514
+        port = transport == .tls ? 6514 : 514
         if let portText {
             guard let number = Int(portText), (1...65535).contains(number) else {
                 throw ConfigProblem(field: "destination", "port must be 1-65535, found \"\(portText)\"")

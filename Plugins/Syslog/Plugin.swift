@@ -6,7 +6,7 @@ import Synchronization
 final class SyslogChannel: BlockingChannelPlugin {
     static let info = PluginInfo(
         channel: "syslog", version: "1.0.0",
-        description: "Sends each alert as a syslog message (RFC 5424 or 3164) over UDP or TCP.",
+        description: "Sends each alert as a syslog message (RFC 5424 or 3164) over UDP, TCP or TLS.",
         configSchema: Config.schema, defaultTemplates: Config.defaultTemplates)
 
     private let config: Config
@@ -20,7 +20,12 @@ final class SyslogChannel: BlockingChannelPlugin {
     init(config: Config, host: HostServices) throws(ConfigProblem) {
         try config.validate()
         self.config = config
-        transport = Mutex(Transport(destination: config.destination))
+        do throws(TransportError) {
+            transport = Mutex(try Transport(destination: config.destination, caFile: config.caFile,
+                                            tlsVerify: config.tlsVerify))
+        } catch {
+            throw ConfigProblem(field: "ca_file", error.description)
+        }
     }
 
     func deliver(_ message: Message) -> Outcome {
@@ -29,7 +34,12 @@ final class SyslogChannel: BlockingChannelPlugin {
         let text = SyslogMessage(config: config, event: event, msgid: message.rendered["msgid"] ?? event.status,
                                  text: message.rendered["message"] ?? event.name, time: Date(),
                                  processID: getpid()).bytes
-        let wire = config.destination.transport == .tcp ? SyslogMessage.framed(text, config.framing) : text
+        // RFC 5425: TLS always counts octets.
+        let wire = switch config.destination.transport {
+        case .udp: text
+        case .tcp: SyslogMessage.framed(text, config.framing)
+        case .tls: SyslogMessage.framed(text, .octetCounting)
+        }
         return transport.withLock { transport in
             do throws(TransportError) {
                 try transport.send(wire, timeout: message.timeout)

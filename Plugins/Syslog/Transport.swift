@@ -1,30 +1,37 @@
 import Foundation
 
-/// A UDP or TCP socket to the destination, used by one thread at a time.
+/// A UDP, TCP or TLS socket to the destination, used by one thread at a time.
 ///
-/// TCP: one connection kept open. Before each message it checks whether
-/// the server has closed its end (a restart), and reconnects; a message
-/// whose write fails is reported as not sent, so the host retries it.
+/// TCP and TLS: one connection kept open. Before each message it checks
+/// whether the server has closed its end (a restart), and reconnects; a
+/// message whose write fails is reported as not sent, so the host retries it.
 final class Transport {
     private let destination: Destination
+    private let tlsContext: TLSSession.Context?
     private var socket: Int32 = -1
+    private var tls: TLSSession?
 
-    init(destination: Destination) { self.destination = destination }
+    init(destination: Destination, caFile: String?, tlsVerify: Bool) throws(TransportError) {
+        self.destination = destination
+        tlsContext = destination.transport == .tls ? try TLSSession.Context(caFile: caFile, verify: tlsVerify) : nil
+    }
 
     deinit { disconnect() }
 
     /// Sends one message (already framed for TCP) within `timeout` seconds.
     func send(_ bytes: [UInt8], timeout: Double) throws(TransportError) {
         let deadline = Date().addingTimeInterval(timeout)
-        if socket >= 0 && destination.transport == .tcp && peerHasClosed() { disconnect() }
-        if socket < 0 { try connect(deadline: deadline) }
+        if socket >= 0 && destination.transport != .udp && peerHasClosed() { disconnect() }
         do throws(TransportError) {
+            if socket < 0 { try connect(deadline: deadline) }
             switch destination.transport {
             case .udp:
                 let sent = bytes.withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
                 guard sent == bytes.count else { throw TransportError.system("send", errno) }
             case .tcp:
                 try writeAll(bytes, deadline: deadline)
+            case .tls:
+                try tls?.write(bytes, deadline: deadline)
             }
         } catch {
             disconnect()
@@ -33,6 +40,7 @@ final class Transport {
     }
 
     func disconnect() {
+        tls = nil
         if socket >= 0 { close(socket) }
         socket = -1
     }
@@ -41,7 +49,7 @@ final class Transport {
 
     private func connect(deadline: Date) throws(TransportError) {
         var hints = addrinfo()
-        hints.ai_socktype = destination.transport == .tcp ? Int32(SOCK_STREAM.rawValue) : Int32(SOCK_DGRAM.rawValue)
+        hints.ai_socktype = destination.transport == .udp ? Int32(SOCK_DGRAM.rawValue) : Int32(SOCK_STREAM.rawValue)
         var found: UnsafeMutablePointer<addrinfo>?
         let status = getaddrinfo(destination.host, String(destination.port), &hints, &found)
         guard status == 0, let first = found else {
@@ -64,6 +72,11 @@ final class Transport {
                 guard failure == 0 else { lastError = .system("connect", failure); close(fd); continue }
             }
             socket = fd
+            if let tlsContext {
+                let session = try TLSSession(socket: fd, host: destination.host, context: tlsContext)
+                tls = session
+                try session.handshake(deadline: deadline)
+            }
             return
         }
         throw lastError
@@ -82,10 +95,12 @@ final class Transport {
     }
 
     /// True when the server closed or reset the connection. A syslog server
-    /// never writes, so anything readable means end of stream or an error.
+    /// never writes, so over TCP anything readable means end of stream or an
+    /// error; TLS tells its own records apart.
     private func peerHasClosed() -> Bool {
         var probe = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
         guard poll(&probe, 1, 0) > 0 else { return false }
+        if let tls { return tls.peerHasClosed() }
         var byte: UInt8 = 0
         return recv(socket, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) <= 0
     }
@@ -104,12 +119,14 @@ final class Transport {
 enum TransportError: Error, CustomStringConvertible {
     case resolve(String, String)
     case system(String, Int32)
+    case tls(String)
     case timedOut
 
     var description: String {
         switch self {
         case .resolve(let host, let reason): "cannot resolve \(host): \(reason)"
         case .system(let call, let code): "\(call): \(String(cString: strerror(code)))"
+        case .tls(let reason): "tls: \(reason)"
         case .timedOut: "timed out"
         }
     }

@@ -23,23 +23,28 @@ public struct SyslogRecord: Decodable, Sendable {
     }
 }
 
-/// Debian's rsyslogd on 127.0.0.1 with a UDP and a TCP input, writing each
-/// message's parsed fields as a JSON line.
+/// Debian's rsyslogd on 127.0.0.1 with a UDP and a TCP input (and, given
+/// certificates, a TLS input: rsyslog-openssl), writing each message's
+/// parsed fields as a JSON line.
 public final class SyslogServer: @unchecked Sendable {
     // `@unchecked Sendable`: `child` is replaced only by `start`/`stop`,
     // which a test calls from one task; the rest is immutable.
     public let udpPort: Int
     public let tcpPort: Int
+    public let tlsPort: Int
+    private let certificates: TestCertificates?
     private let directory: URL
     private let output: URL
     private var child: ChildProcess?
 
     public static let executable = "/usr/sbin/rsyslogd"
 
-    public init(directory: URL) async throws {
+    public init(directory: URL, certificates: TestCertificates? = nil) async throws {
         self.directory = directory
+        self.certificates = certificates
         udpPort = try Daemon.freePort()
         tcpPort = try Daemon.freePort()
+        tlsPort = try Daemon.freePort()
         output = directory.appendingPathComponent("messages.jsonl")
         try config.write(to: configFile, atomically: true, encoding: .utf8)
         try await start()
@@ -64,8 +69,15 @@ public final class SyslogServer: @unchecked Sendable {
             return #"  constant(value="\#(index == 0 ? "{" : ",")\"\#(field.key)\":\#(quote)") "#
                 + #"property(name="\#(field.property)"\#(format))"# + (field.isNumber ? "" : #" constant(value="\"")"#)
         }.joined(separator: "\n")
+        let tls = certificates.map { certificates in
+            (#"DefaultNetstreamDriverCAFile="\#(certificates.caFile.path)" "#
+                + #"DefaultNetstreamDriverCertFile="\#(certificates.certFile.path)" "#
+                + #"DefaultNetstreamDriverKeyFile="\#(certificates.keyFile.path)""#,
+             #"input(type="imtcp" address="127.0.0.1" port="\#(tlsPort)" ruleset="alerts" "#
+                + #"streamDriver.name="ossl" streamDriver.mode="1" streamDriver.authMode="anon")"#)
+        }
         return """
-            global(workDirectory="\(directory.path)" maxMessageSize="64k")
+            global(workDirectory="\(directory.path)" maxMessageSize="64k" \(tls?.0 ?? ""))
             module(load="imudp")
             module(load="imtcp")
             template(name="fields" type="list") {
@@ -75,6 +87,7 @@ public final class SyslogServer: @unchecked Sendable {
             ruleset(name="alerts") { action(type="omfile" file="\(output.path)" template="fields") }
             input(type="imudp" address="127.0.0.1" port="\(udpPort)" ruleset="alerts")
             input(type="imtcp" address="127.0.0.1" port="\(tcpPort)" ruleset="alerts")
+            \(tls?.1 ?? "")
             """
     }
 
@@ -107,6 +120,7 @@ public final class SyslogServer: @unchecked Sendable {
 
     public var urlUDP: String { "udp://127.0.0.1:\(udpPort)" }
     public var urlTCP: String { "tcp://127.0.0.1:\(tcpPort)" }
+    public var urlTLS: String { "tls://127.0.0.1:\(tlsPort)" }
 
     /// Every message written so far, in arrival order.
     public func records() throws -> [SyslogRecord] {

@@ -106,6 +106,30 @@ struct SyslogChannelTests {
         #expect(cut.msg.hasPrefix("\u{FEFF}éééé") && cut.msg.dropFirst().allSatisfy { $0 == "é" })
     }
 
+    /// RFC 5425: TLS to rsyslog's TLS input, the server's certificate
+    /// checked against the test CA and its IP address; an untrusted server
+    /// is retried, never sent to.
+    @Test func tlsDeliversAndChecksTheCertificate() async throws {
+        let directory = try Repository.temporaryDirectory("herald-syslog-tls")
+        let certificates = try await TestCertificates(directory: directory)
+        let server = try await SyslogServer(directory: directory, certificates: certificates)
+        defer { server.kill() }
+        let config = JSONValue.object(["destination": .string(server.urlTLS), "ca_file": .string(certificates.caFile.path),
+                                       "message": .string("{{ name }} über TLS")])
+        let problems = await PluginConformance.check(try Self.load(), validConfig: config,
+                                                     invalidConfig: .object(["destination": .string(server.urlTCP),
+                                                                             "ca_file": .string(certificates.caFile.path)]))
+        #expect(problems.isEmpty, "\(problems)")
+        let records = try await Self.records(server, count: 20)
+        #expect(records.count == 20 && Set(records.map(\.msg)) == ["\u{FEFF}Conformance über TLS"])
+        let untrusted = JSONValue.object(["destination": .string(server.urlTLS)])
+        let instance = try Self.load().open(config: untrusted)
+        defer { instance.close() }
+        let outcome = await PluginConformance.push(Self.event(), to: instance, config: untrusted)
+        #expect(outcome.name == "retry" && outcome.reason.contains("certificate"), "\(outcome)")
+        #expect(try server.records().count == 20)
+    }
+
     @Test(arguments: [
         (#"{"destination":"sctp://127.0.0.1"}"#, "destination"),
         (#"{"destination":"udp://127.0.0.1:0"}"#, "destination"),
@@ -118,6 +142,8 @@ struct SyslogChannelTests {
         (#"{"destination":"udp://h","sd_id":"a=b"}"#, "sd_id"),
         (#"{"destination":"udp://h","max_message_bytes":100}"#, "max_message_bytes"),
         (#"{"destination":"udp://h","colour":"red"}"#, "colour"),
+        (#"{"destination":"tcp://h","ca_file":"/etc/hostname"}"#, "ca_file"),
+        (#"{"destination":"tls://h","ca_file":"/nonexistent.pem"}"#, "ca_file"),
     ])
     func badConfigIsRefusedNamingTheField(json: String, field: String) throws {
         let error = #expect(throws: PluginConfigError.self) { try Self.load().validate(config: try JSONValue.parse(json)) }
