@@ -10,13 +10,14 @@ final class AliyunChannel: ChannelPlugin {
         configSchema: Config.schema)
 
     private let config: Config
-    private let sender = Sender(maxConnections: 8)
+    private let sender: Sender
 
     static func validate(_ config: Config) throws(ConfigProblem) { try config.validate() }
 
     init(config: Config, host: HostServices) throws(ConfigProblem) {
         try config.validate()
         self.config = config
+        sender = Sender(maxConnections: 8)  // its thread starts here: only for a valid config
     }
 
     func submit(_ message: Message, completion: Completion) {

@@ -66,12 +66,13 @@ struct MailMessage {
         if flat.unicodeScalars.allSatisfy({ $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F }) && flat.utf8.count <= 900 {
             return flat
         }
-        // "=?UTF-8?B?" + 60 base64 characters + "?=" = 72: 45 bytes of text per word.
+        // "=?UTF-8?B?" + 48 base64 characters + "?=" = 60: with "Subject: " still
+        // within RFC 2047's 76 characters a line. 36 bytes of text per word.
         var words: [String] = []
         var chunk: [UInt8] = []
         for character in flat.unicodeScalars {
             let bytes = Array(String(character).utf8)
-            if chunk.count + bytes.count > 45 {
+            if chunk.count + bytes.count > 36 {
                 words.append("=?UTF-8?B?\(Data(chunk).base64EncodedString())?=")
                 chunk = []
             }

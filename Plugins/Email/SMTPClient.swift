@@ -41,6 +41,9 @@ final class SMTPClient: Sendable {
         herald_curl_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &code)
         // A handle whose transfer failed may hold a broken connection: drop it.
         if result == CURLE_OK {
+            // Forget this mail's buffers (kept connection stays), so an idle
+            // handle points at nothing freed.
+            curl_easy_reset(easy)
             idle.withLock { $0.append(UInt(bitPattern: easy)) }
         } else {
             curl_easy_cleanup(easy)
@@ -56,7 +59,6 @@ final class SMTPClient: Sendable {
 
     private func configure(_ easy: UnsafeMutableRawPointer, envelope: Envelope,
                            recipients: UnsafeMutablePointer<curl_slist>?, upload: Upload) {
-        curl_easy_reset(easy)
         herald_curl_setopt_string(easy, CURLOPT_URL, url)
         herald_curl_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "smtp,smtps")
         herald_curl_setopt_string(easy, CURLOPT_MAIL_FROM, "<\(envelope.from)>")

@@ -39,6 +39,7 @@ final class Producer: @unchecked Sendable {
         }
         var error = [CChar](repeating: 0, count: 512)
         guard let made = rd_kafka_new(RD_KAFKA_PRODUCER, conf, &error, error.count) else {
+            rd_kafka_conf_destroy(conf)  // librdkafka owns it only on success
             self.host.release()
             throw ConfigProblem(field: "", "librdkafka: \(text(error))")
         }

@@ -108,7 +108,11 @@ final class Capture: @unchecked Sendable {
         guard size >= config.maxFileBytes || Date().timeIntervalSince(fileOpenedAt) >= Double(config.maxFileSeconds)
         else { return }
         closeFile()
-        try? openFile()
+        do throws(CaptureError) { try openFile() } catch {
+            // Nothing to write into: stop, so the next enabling push
+            // starts afresh and reports why if it fails again.
+            stopping.store(true, ordering: .releasing)
+        }
     }
 
     private func openFile() throws(CaptureError) {

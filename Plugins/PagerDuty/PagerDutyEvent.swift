@@ -2,6 +2,12 @@ import Foundation
 import HeraldPluginKit
 import HTTPSupport
 
+/// A body that custom details alone cannot bring under 512 KB.
+struct TooLarge: Error, CustomStringConvertible {
+    let bytes: Int
+    var description: String { "\(bytes) bytes even with custom details cut: over PagerDuty's 512 KB" }
+}
+
 /// An Events API v2 event (developer.pagerduty.com, "Send an Alert Event").
 struct PagerDutyEvent: Encodable {
     struct Payload: Encodable {
@@ -85,11 +91,14 @@ struct PagerDutyEvent: Encodable {
             guard let (group, key, value) = event.payload.customDetails.flatMap({ group, values in
                 values.map { (group, $0.key, $0.value) }
             }).max(by: { $0.2.utf8.count < $1.2.utf8.count }), value.utf8.count > 64 else { break }
-            let keep = max(32, value.utf8.count - excess - 64)
+            let keep = max(0, value.utf8.count - excess - 64)
             event.payload.customDetails[group]?[key] = String(decoding: Array(value.utf8.prefix(keep)), as: UTF8.self)
                 + "… (cut by Herald: over PagerDuty's 512 KB)"
-            bytes = try encoder.encode(event)
+            let shorter = try encoder.encode(event)
+            guard shorter.count < bytes.count else { break }  // no progress: give up rather than loop
+            bytes = shorter
         }
+        guard bytes.count <= Self.maxBodyBytes else { throw TooLarge(bytes: bytes.count) }
         return Array(bytes)
     }
 }

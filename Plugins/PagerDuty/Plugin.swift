@@ -11,13 +11,14 @@ final class PagerDutyChannel: ChannelPlugin {
         configSchema: Config.schema, defaultTemplates: Config.defaultTemplates)
 
     private let config: Config
-    private let sender = Sender(maxConnections: 8)
+    private let sender: Sender
 
     static func validate(_ config: Config) throws(ConfigProblem) { try config.validate() }
 
     init(config: Config, host: HostServices) throws(ConfigProblem) {
         try config.validate()
         self.config = config
+        sender = Sender(maxConnections: 8)  // its thread starts here: only for a valid config
     }
 
     func submit(_ message: Message, completion: Completion) {

@@ -45,6 +45,9 @@ final class SyslogChannel: BlockingChannelPlugin {
                 try transport.send(wire, timeout: message.timeout)
                 return .ok
             } catch {
+                if case .system(_, EMSGSIZE) = error {
+                    return .fail("message too large for one datagram; lower max_message_bytes")
+                }
                 return .retry("\(config.destination.transport.rawValue)://\(config.destination.host):\(config.destination.port): \(error)")
             }
         }

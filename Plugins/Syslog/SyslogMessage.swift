@@ -55,8 +55,10 @@ struct SyslogMessage {
                           ("status", event.status), ("object", event.objectID), ("policy", event.policy),
                           ("team", event.team), ("dedup_key", event.dedupKey), ("starts_at", event.startsAt)]
         if let endsAt = event.endsAt { parameters.append(("ends_at", endsAt)) }
+        // Each value capped, so the header stays within a datagram whatever the alert says.
         let text = parameters.map { name, value in
-            let escaped = value.replacingOccurrences(of: "\\", with: "\\\\")
+            let capped = String(decoding: Self.prefix(of: Array(value.utf8), fitting: 128), as: UTF8.self)
+            let escaped = capped.replacingOccurrences(of: "\\", with: "\\\\")
                 .replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "]", with: "\\]")
             return " \(name)=\"\(escaped)\""
         }

@@ -24,6 +24,8 @@ final class TLSSession {
 
     private let ssl: OpaquePointer
     private let socket: Int32
+    /// After a fatal error OpenSSL forbids SSL_shutdown.
+    private var failed = false
 
     /// A session on `socket`; `handshake` makes it usable.
     init(socket: Int32, host: String, context: Context) throws(TransportError) {
@@ -47,7 +49,7 @@ final class TLSSession {
     }
 
     deinit {
-        SSL_shutdown(ssl)  // best effort: the socket is non-blocking
+        if !failed { SSL_shutdown(ssl) }  // best effort: the socket is non-blocking
         SSL_free(ssl)
     }
 
@@ -61,7 +63,10 @@ final class TLSSession {
             ERR_clear_error()
             let result = SSL_read(ssl, &byte, 1)
             if result > 0 { continue }  // a syslog server sends no data; drop it
-            return SSL_get_error(ssl, result) != SSL_ERROR_WANT_READ
+            let error = SSL_get_error(ssl, result)
+            if error == SSL_ERROR_WANT_READ { return false }
+            failed = error != SSL_ERROR_ZERO_RETURN
+            return true
         }
     }
 
@@ -98,6 +103,7 @@ final class TLSSession {
             case SSL_ERROR_WANT_WRITE: events = Int16(POLLOUT)
             case SSL_ERROR_ZERO_RETURN: throw .tls("the server closed the TLS session")
             default:
+                failed = true
                 let verification = SSL_get_verify_result(ssl)
                 if verification != X509_V_OK {
                     throw .tls("certificate: \(String(cString: X509_verify_cert_error_string(verification)))")

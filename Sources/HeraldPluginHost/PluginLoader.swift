@@ -25,6 +25,8 @@ public struct PluginLoader: Sendable {
     public init(logger: Logger) {
         self.logger = logger
         HostServices.logger.withLock { $0 = logger }
+        // The ABI promises plugins EPIPE, not death, on a closed socket.
+        signal(SIGPIPE, SIG_IGN)
     }
 
     /// Loads every `*.so` in `directories`, in name order. Blocks (dlopen);

@@ -94,8 +94,11 @@ struct HubRoundTripTests {
                  "firstOccurTime":"2026-11-18 19:06:40","durationTime":60,"recoverTime":"\(alert.firing ? "0" : "2026-11-18 19:07:40")"}
                 """, ["Content-Type": "application/json"])
         case "pagerduty":
-            // The resolve has no payload: Herald finds the trigger by its dedup_key.
-            let payload = alert.firing ? #","payload":{"summary":"\#(alert.name) is up","source":"\#(alert.object)","severity":"\#(alert.level.lowercased())","class":"\#(alert.name)","custom_details":{"annotations":{"value":"\#(alert.value)"}}}"# : ""
+            // The resolve's payload names another class and source: Herald
+            // resolves what the dedup_key triggered, as PagerDuty does.
+            let payload = alert.firing
+                ? #","payload":{"summary":"\#(alert.name) is up","source":"\#(alert.object)","severity":"\#(alert.level.lowercased())","class":"\#(alert.name)","custom_details":{"annotations":{"value":"\#(alert.value)"}}}"#
+                : #","payload":{"summary":"all clear","source":"elsewhere","severity":"info","class":"Cleared"}"#
             (path, body, headers) = ("/v2/enqueue", #"{"routing_key":"\#(token)","event_action":"\#(alert.firing ? "trigger" : "resolve")","dedup_key":"k-\#(alert.name)"\#(payload)}"#,
                                      ["Content-Type": "application/json"])
         case "alertmanager-webhook":

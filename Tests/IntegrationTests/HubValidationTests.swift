@@ -29,6 +29,7 @@ struct HubValidationTests {
         ("/v2/enqueue", json, #"{"routing_key":"\#(token)","event_action":"trigger","payload":{"source":"s","severity":"info"}}"#, 400, "payload.summary"),
         ("/v2/enqueue", json, #"{"routing_key":"\#(token)","event_action":"trigger","payload":{"summary":"s","source":"s","severity":"fatal"}}"#, 400, "payload.severity"),
         ("/v2/enqueue", json, #"{"routing_key":"\#(token)","event_action":"resolve"}"#, 400, "dedup_key"),
+        ("/v2/enqueue", json, #"{"routing_key":"\#(token)","event_action":"resolve","dedup_key":"never-triggered"}"#, 400, "dedup_key"),
         ("/v2/enqueue", json, #"{"routing_key":"\#(token)","event_action":"snooze","dedup_key":"k"}"#, 400, "event_action"),
         ("/v2/enqueue", ["Content-Type": "application/json"], #"{"routing_key":"unknownkey","event_action":"trigger","payload":{"summary":"s","source":"s","severity":"info"}}"#, 400, "routing_key"),
         ("/api/v1/ingest/alertmanager", json, #"{"version":"3","alerts":[]}"#, 400, "version"),

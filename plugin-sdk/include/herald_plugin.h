@@ -9,6 +9,9 @@
 ** links no host symbol: everything it needs from the host (logging, clock,
 ** completion) arrives as the table of function pointers `herald_host_api`.
 **
+** The host ignores SIGPIPE: a plugin may write to a socket the peer has
+** closed (OpenSSL does) and gets EPIPE instead of the process dying.
+**
 ** Include this file from a plugin written in C (or in anything that can
 ** export a C symbol). Swift plugins use the HeraldPluginKit module, which
 ** wraps it. Nothing else is needed: see plugin-sdk/examples/file_channel.c.

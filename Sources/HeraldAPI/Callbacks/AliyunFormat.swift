@@ -49,7 +49,7 @@ enum AliyunFormat {
         let resolved = state == "OK"
         return Event(id: UUID().uuidString, team: team, name: name, level: level, status: resolved ? .resolved : .firing,
                      objectID: object, labels: labels, annotations: annotations,
-                     startsAt: resolved ? now : (time ?? now), endsAt: resolved ? (time ?? now) : nil, source: "aliyun")
+                     startsAt: time ?? now, endsAt: resolved ? (time ?? now) : nil, source: "aliyun")
     }
 
     /// `{userId=12345, instanceId=i-12345}` (the callback's style), or the

@@ -29,10 +29,14 @@ extension IngestRoutes {
         try body.validated()
         let now = Date()
         var event = body.event(team: team, now: now)
-        if event == nil, body.eventAction == "resolve", let dedupKey = body.dedupKey {
-            guard let trigger = try await pipeline.latestEvent(team: team, id: PagerDutyEventBody.eventID(dedupKey: dedupKey))
-            else { throw APIError(.badRequest, field: "dedup_key", "no triggered event with this dedup_key") }
-            event = PagerDutyEventBody.resolving(trigger, now: now)
+        // A resolve closes what its dedup_key opened, whatever its own
+        // payload says (senders often change the summary on resolve).
+        if body.eventAction == "resolve", let dedupKey = body.dedupKey {
+            if let trigger = try await pipeline.latestEvent(team: team, id: PagerDutyEventBody.eventID(dedupKey: dedupKey)) {
+                event = PagerDutyEventBody.resolving(trigger, now: now)
+            } else if event == nil {
+                throw APIError(.badRequest, field: "dedup_key", "no triggered event with this dedup_key")
+            }
         }
         if body.eventAction != "acknowledge", let event { try await ingest([event]) }
         let key = JSONValue.string(body.dedupKey ?? event?.id ?? "").jsonText

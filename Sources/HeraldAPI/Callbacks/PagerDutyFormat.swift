@@ -7,7 +7,7 @@ import HeraldCore
 /// |---|---|
 /// | `routing_key` | a team token (authenticates the sender) |
 /// | `event_action` trigger / resolve | firing / resolved; acknowledge is accepted and ignored |
-/// | `dedup_key` | label `dedup_key`; a resolve without a payload resolves the team's last trigger with that key |
+/// | `dedup_key` | label `dedup_key`; a resolve resolves the team's last trigger with that key (its payload is used only when there was none) |
 /// | `payload.class`, else `payload.summary` | `name` |
 /// | `payload.source` | `object_id` |
 /// | `payload.severity` critical / error / warning / info | level Critical / Error / Warning / Info |

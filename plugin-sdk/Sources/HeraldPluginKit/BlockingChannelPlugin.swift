@@ -15,14 +15,15 @@ extension BlockingChannelPlugin {
     public func submit(_ message: Message, completion: Completion) {
         let deadline = DispatchTime.now() + message.timeout
         workers.run {
-            // The host has given up on a message that waited out its
-            // timeout here and will send it again: sending it now as well
-            // would deliver it twice.
-            guard DispatchTime.now() < deadline else {
+            // The host gives up on a message at its deadline and sends it
+            // again: one that waited it out here is not sent as well (that
+            // would deliver it twice), and the rest get only the time left.
+            let left = Double(Int64(deadline.uptimeNanoseconds) - Int64(DispatchTime.now().uptimeNanoseconds)) / 1e9
+            guard left > 0 else {
                 completion(.retry("waited \(message.timeout) s for a free worker; try again"))
                 return
             }
-            completion(self.deliver(message))
+            completion(self.deliver(message.withTimeout(left)))
         }
     }
 

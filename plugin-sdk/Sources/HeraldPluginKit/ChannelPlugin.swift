@@ -35,6 +35,12 @@ public struct Message: Sendable {
     public let rendered: [String: String]
 }
 
+extension Message {
+    func withTimeout(_ seconds: Double) -> Message {
+        Message(deliveryID: deliveryID, attempt: attempt, timeout: seconds, eventJSON: eventJSON, rendered: rendered)
+    }
+}
+
 /// The outcome of one delivery attempt.
 public enum Outcome: Sendable, Equatable {
     case ok
