@@ -38,6 +38,11 @@ public final class Pipeline: Sendable {
         try await store.latestEvent(team: team, id: id)
     }
 
+    /// Moves armed auto-clear deadlines later (see `Store`).
+    public func extendAutoClear(_ deadlines: [String: Double]) async throws {
+        try await store.extendAutoClear(deadlines)
+    }
+
     public init(store: any Store, logger: Logger) {
         self.store = store
         self.logger = logger

@@ -180,6 +180,15 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func extendAutoClear(_ deadlines: [String: Double]) async throws {
+        guard !deadlines.isEmpty else { return }
+        try await pool.write { db in
+            for (key, deadline) in deadlines {
+                try db.execute(literal: "UPDATE autoClear SET deadline = MAX(deadline, \(deadline)) WHERE alertKey = \(key)")
+            }
+        }
+    }
+
     public func deliveries(team: String?, status: String?, limit: Int) async throws -> [DeliverySummary] {
         try await pool.read { db in
             let statusFilter: SQL = status.map { "AND delivery.status = \($0)" } ?? ""

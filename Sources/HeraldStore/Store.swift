@@ -139,4 +139,7 @@ public protocol Store: Sendable {
     func knownEventIDs(team: String, ids: [String]) async throws -> Set<String>
     /// The team's newest event with this id.
     func latestEvent(team: String, id: String) async throws -> Event?
+    /// Moves armed auto-clear deadlines (by alert key) later, never earlier:
+    /// a sender's repeat saying the alert still goes on.
+    func extendAutoClear(_ deadlines: [String: Double]) async throws
 }

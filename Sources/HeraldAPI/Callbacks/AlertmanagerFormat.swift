@@ -12,6 +12,7 @@ import HeraldCore
 /// | `status` resolved, or `endsAt` in the past (API v2) | `resolved` |
 /// | `labels`, `annotations` | labels, annotations (`value` stays `value`) |
 /// | `startsAt`, `endsAt` | `starts_at`, `ends_at` |
+/// | `endsAt` in the future (API v2) | auto-clear then, unless a repeat moves it later: as Alertmanager resolves an alert Prometheus stopped sending |
 ///
 /// Each alert's event id is `alertmanager:<fingerprint>:<startsAt>` (and
 /// `:resolved`), so the repeats Prometheus and Alertmanager send while an
@@ -29,7 +30,8 @@ struct AlertmanagerAlert: Decodable {
         "minor": .warning, "info": .info, "informational": .info, "none": .info,
     ]
 
-    func event(team: String, now: Date, at path: String) throws(APIError) -> Event {
+    /// - Parameter clearsAtEnd: an `endsAt` in the future arms auto-clear (API v2).
+    func event(team: String, now: Date, at path: String, clearsAtEnd: Bool = false) throws(APIError) -> Event {
         guard let name = labels["alertname"], !name.isEmpty else { throw .badRequest("\(path).labels.alertname", "required") }
         var level = Level.warning
         if let severity = labels["severity"] {
@@ -57,7 +59,9 @@ struct AlertmanagerAlert: Decodable {
         return Event(id: "alertmanager:\(fingerprint):\(Timestamp.iso8601(start))\(resolved ? ":resolved" : "")",
                      team: team, name: name, level: level, status: resolved ? .resolved : .firing, objectID: object,
                      labels: labels, annotations: annotations ?? [:], startsAt: start,
-                     endsAt: resolved ? (ended ?? now) : nil, source: "alertmanager")
+                     endsAt: resolved ? (ended ?? now) : nil,
+                     timeoutSeconds: clearsAtEnd && !resolved ? ended.map { Int(($0.timeIntervalSince(now)).rounded(.up)) } : nil,
+                     source: "alertmanager")
     }
 
     /// A stable hash of the label set, for senders that give no fingerprint (Prometheus).

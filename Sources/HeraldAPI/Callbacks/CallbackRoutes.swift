@@ -64,16 +64,23 @@ extension IngestRoutes {
         let now = Date()
         var events: [Event] = []
         for (index, alert) in alerts.enumerated() {
-            events.append(try alert.event(team: team, now: now, at: "[\(index)]"))
+            events.append(try alert.event(team: team, now: now, at: "[\(index)]", clearsAtEnd: true))
         }
         try await ingest(try await unseen(events, team: team))
         return Response(status: .ok)
     }
 
     /// The events whose ids are new: a repeat of a firing (or resolved)
-    /// alert already stored is dropped, so it is pushed once.
+    /// alert already stored is dropped, so it is pushed once; a repeat
+    /// that still fires moves its auto-clear deadline later.
     private func unseen(_ events: [Event], team: String) async throws -> [Event] {
         let known = try await pipeline.knownEventIDs(team: team, ids: events.map(\.id))
+        let now = Date().timeIntervalSince1970
+        var extended: [String: Double] = [:]
+        for event in events where known.contains(event.id) && event.status == .firing {
+            if let timeout = event.timeoutSeconds { extended[event.alertKey] = now + Double(timeout) }
+        }
+        try await pipeline.extendAutoClear(extended)
         var seen = known
         return events.filter { seen.insert($0.id).inserted }
     }

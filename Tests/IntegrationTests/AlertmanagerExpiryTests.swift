@@ -1,0 +1,46 @@
+import Foundation
+import HeraldTesting
+import Testing
+
+/// Alerts taken in through Alertmanager's API end at their `endsAt` when
+/// Prometheus stops repeating them; a repeat moves the end later.
+@Suite(.timeLimit(.minutes(2)))
+struct AlertmanagerExpiryTests {
+    /// Each alert on its own host: pushes are throttled per monitored object.
+    static func post(_ name: String, endsIn seconds: Double, to daemon: Daemon) async throws {
+        let ends = ISO8601DateFormatter().string(from: Date().addingTimeInterval(seconds))
+        let body = #"[{"labels":{"alertname":"\#(name)","severity":"critical","instance":"\#(name)-host"},"startsAt":"2026-11-18T11:06:40Z","endsAt":"\#(ends)"}]"#
+        let answer = try await daemon.send("POST", "/api/v2/alerts", body: body,
+                                           headers: ["Authorization": "Bearer t0ken", "Content-Type": "application/json"])
+        #expect(answer.status == 200, "\(answer)")
+    }
+
+    @Test func silentAlertsEndAtEndsAtAndRepeatsPostponeIt() async throws {
+        let directory = try Repository.temporaryDirectory("herald-am-expiry")
+        let receiver = try await HTTPReceiver(directory: directory)
+        defer { receiver.stop() }
+        let daemon = try await Daemon(config: """
+            teams:
+              - {name: ops, tokens: [t0ken]}
+            endpoints:
+              - {name: hook, team: ops, channel: http, config: {url: "\(receiver.baseURL)/{{ name }}/{{ level }}"}}
+            policies:
+              - {name: all, team: ops, endpoints: [hook]}
+            """, directory: directory)
+        defer { daemon.stop() }
+        try await Self.post("Silent", endsIn: 2, to: daemon)
+        try await Self.post("Repeated", endsIn: 2, to: daemon)
+        try await Task.sleep(for: .seconds(1))
+        try await Self.post("Repeated", endsIn: 6, to: daemon)  // Prometheus's next evaluation
+        try await waitUntil(timeout: 10, "Silent's recovery") {
+            try await receiver.requests().contains { $0.path == "/Silent/Recovery" }
+        }
+        let early = try await receiver.requests().map(\.path)
+        #expect(!early.contains("/Repeated/Recovery"), "the repeat should have moved Repeated's end: \(early)")
+        try await waitUntil(timeout: 15, "Repeated's recovery") {
+            try await receiver.requests().contains { $0.path == "/Repeated/Recovery" }
+        }
+        let paths = try await receiver.requests().map(\.path)
+        #expect(paths.sorted() == ["/Repeated/Critical", "/Repeated/Recovery", "/Silent/Critical", "/Silent/Recovery"])
+    }
+}
