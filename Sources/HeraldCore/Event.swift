@@ -52,6 +52,10 @@ public struct Event: Sendable, Equatable {
         self.source = source
     }
 
+    /// What the ids the ingest hub makes start with (`hub:alertmanager:...`):
+    /// the ones the store indexes, to recognise a sender's repeats.
+    public static let hubIDPrefix = "hub:"
+
     /// The level of the push this event causes: `.recovery` once resolved.
     public var pushLevel: Level { status == .resolved ? .recovery : level }
 

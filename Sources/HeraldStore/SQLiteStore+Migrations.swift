@@ -55,8 +55,12 @@ extension SQLiteStore {
             }
             try db.create(index: "autoClear_by_deadline", on: "autoClear", columns: ["deadline"])
         }
-        migrator.registerMigration("v2: events by id") { db in
-            try db.create(index: "event_by_team_and_id", on: "event", columns: ["team", "eventID"])
+        migrator.registerMigration("v2: hub events by id") { db in
+            // Partial: only the ids the ingest hub looks up (Event.hubIDPrefix),
+            // so other events pay nothing for it. Queries repeat the condition.
+            try db.execute(sql: """
+                CREATE INDEX event_by_hub_id ON event(team, eventID) WHERE \(SQLiteStore.hubIDCondition)
+                """)
         }
         return migrator
     }

@@ -163,18 +163,28 @@ public final class SQLiteStore: Store {
         }
     }
 
+    /// The partial index's condition, word for word, so SQLite uses it. On
+    /// an expression rather than a range of eventID, which would win over
+    /// `eventID = ?` in the planner and scan every hub event of the team.
+    static let hubIDCondition = "substr(eventID, 1, \(Event.hubIDPrefix.utf8.count)) = '\(Event.hubIDPrefix)'"
+
     public func knownEventIDs(team: String, ids: [String]) async throws -> Set<String> {
+        let ids = ids.filter { $0.hasPrefix(Event.hubIDPrefix) }
         guard !ids.isEmpty else { return [] }
         return try await pool.read { db in
-            let request: SQLRequest<String> = "SELECT DISTINCT eventID FROM event WHERE team = \(team) AND eventID IN \(ids)"
+            let request: SQLRequest<String> = """
+                SELECT DISTINCT eventID FROM event WHERE team = \(team) AND eventID IN \(ids) AND \(sql: Self.hubIDCondition)
+                """
             return Set(try request.fetchAll(db))
         }
     }
 
     public func latestEvent(team: String, id: String) async throws -> Event? {
-        try await pool.read { db in
+        guard id.hasPrefix(Event.hubIDPrefix) else { return nil }
+        return try await pool.read { db in
             let request: SQLRequest<Data> = """
-                SELECT body FROM event WHERE team = \(team) AND eventID = \(id) ORDER BY row DESC LIMIT 1
+                SELECT body FROM event WHERE team = \(team) AND eventID = \(id) AND \(sql: Self.hubIDCondition)
+                ORDER BY row DESC LIMIT 1
                 """
             return try request.fetchOne(db).map { try Event(stored: $0) }
         }

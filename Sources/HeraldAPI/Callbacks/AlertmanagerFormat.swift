@@ -14,7 +14,7 @@ import HeraldCore
 /// | `startsAt`, `endsAt` | `starts_at`, `ends_at` |
 /// | `endsAt` in the future (API v2) | auto-clear then, unless a repeat moves it later: as Alertmanager resolves an alert Prometheus stopped sending |
 ///
-/// Each alert's event id is `alertmanager:<fingerprint>:<startsAt>` (and
+/// Each alert's event id is `hub:alertmanager:<fingerprint>:<startsAt>` (and
 /// `:resolved`), so the repeats Prometheus and Alertmanager send while an
 /// alert goes on are recognised and stored once.
 struct AlertmanagerAlert: Decodable {
@@ -56,7 +56,7 @@ struct AlertmanagerAlert: Decodable {
         let object = ["object_id", "instance", "pod", "host", "job"].lazy.compactMap { labels[$0] }.first { !$0.isEmpty }
             ?? fingerprint
         let start = started ?? now
-        return Event(id: "alertmanager:\(fingerprint):\(Timestamp.iso8601(start))\(resolved ? ":resolved" : "")",
+        return Event(id: "\(Event.hubIDPrefix)alertmanager:\(fingerprint):\(Timestamp.iso8601(start))\(resolved ? ":resolved" : "")",
                      team: team, name: name, level: level, status: resolved ? .resolved : .firing, objectID: object,
                      labels: labels, annotations: annotations ?? [:], startsAt: start,
                      endsAt: resolved ? (ended ?? now) : nil,

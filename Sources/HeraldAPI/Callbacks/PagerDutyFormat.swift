@@ -42,7 +42,7 @@ struct PagerDutyEventBody: Decodable {
     static let levels: [String: Level] = ["critical": .critical, "error": .error, "warning": .warning, "info": .info]
 
     /// The event id a trigger is stored under, so a payload-less resolve can find it.
-    static func eventID(dedupKey: String) -> String { "pagerduty:\(dedupKey)" }
+    static func eventID(dedupKey: String) -> String { "\(Event.hubIDPrefix)pagerduty:\(dedupKey)" }
 
     func validated() throws(APIError) {
         guard ["trigger", "acknowledge", "resolve"].contains(eventAction) else {
