@@ -126,7 +126,8 @@ struct HubRoundTripTests {
     }
 
     /// Every in-format to every out-format keeps name, level, object, value
-    /// and state; Prometheus's repeats of a firing alert push it once.
+    /// and state; repeats of a firing alert (Prometheus's, Alertmanager's,
+    /// a PagerDuty trigger with an open dedup_key) push it once.
     @Test func everyPairKeepsTheAlert() async throws {
         let directory = try Repository.temporaryDirectory("herald-hub")
         let receiver = try await HTTPReceiver(directory: directory)
@@ -139,7 +140,7 @@ struct HubRoundTripTests {
                   value: "4\(index).5", firing: true)
         }
         for (format, alert) in zip(formats, alerts) {
-            try await Self.send(format, alert, to: daemon, times: format.hasPrefix("alertmanager") ? 3 : 1)
+            try await Self.send(format, alert, to: daemon, times: format == "aliyun" || format == "tencent" ? 1 : 3)
         }
         try await waitUntil(timeout: 20, "15 firing pushes") { try await receiver.requests().count >= 15 }
         for (format, alert) in zip(formats, alerts) {

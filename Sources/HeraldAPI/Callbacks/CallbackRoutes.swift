@@ -29,16 +29,28 @@ extension IngestRoutes {
         try body.validated()
         let now = Date()
         var event = body.event(team: team, now: now)
-        // A resolve closes what its dedup_key opened, whatever its own
-        // payload says (senders often change the summary on resolve).
-        if body.eventAction == "resolve", let dedupKey = body.dedupKey {
-            if let trigger = try await pipeline.latestEvent(team: team, id: PagerDutyEventBody.eventID(dedupKey: dedupKey)) {
-                event = PagerDutyEventBody.resolving(trigger, now: now)
+        var previous: Event?
+        if let dedupKey = body.dedupKey {
+            previous = try await pipeline.latestEvent(team: team, id: PagerDutyEventBody.eventID(dedupKey: dedupKey))
+        }
+        switch body.eventAction {
+        case "resolve":
+            // A resolve closes what its dedup_key opened, whatever its own
+            // payload says (senders often change the summary on resolve).
+            if let previous {
+                event = PagerDutyEventBody.resolving(previous, now: now)
             } else if event == nil {
                 throw APIError(.badRequest, field: "dedup_key", "no triggered event with this dedup_key")
             }
+        case "trigger" where previous?.status == .firing:
+            // As PagerDuty folds a repeat trigger into the open incident.
+            event = nil
+        case "acknowledge":
+            event = nil
+        default:
+            break
         }
-        if body.eventAction != "acknowledge", let event { try await ingest([event]) }
+        if let event { try await ingest([event]) }
         let key = JSONValue.string(body.dedupKey ?? event?.id ?? "").jsonText
         return Self.json(.accepted, #"{"status":"success","message":"Event processed","dedup_key":\#(key)}"#)
     }

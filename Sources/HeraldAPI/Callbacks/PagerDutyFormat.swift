@@ -6,7 +6,7 @@ import HeraldCore
 /// | PagerDuty | event |
 /// |---|---|
 /// | `routing_key` | a team token (authenticates the sender) |
-/// | `event_action` trigger / resolve | firing / resolved; acknowledge is accepted and ignored |
+/// | `event_action` trigger / resolve | firing / resolved; a trigger while its dedup_key is open is a repeat, stored once; acknowledge is accepted and ignored |
 /// | `dedup_key` | label `dedup_key`; a resolve resolves the team's last trigger with that key (its payload is used only when there was none) |
 /// | `payload.class`, else `payload.summary` | `name` |
 /// | `payload.source` | `object_id` |
