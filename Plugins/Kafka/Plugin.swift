@@ -1,5 +1,7 @@
 import CRdKafka
+import Foundation
 import HeraldPluginKit
+import Synchronization
 
 /// The Kafka channel: one record per alert, produced asynchronously with
 /// the idempotent producer; each delivery report completes its submission.
@@ -9,7 +11,11 @@ final class KafkaChannel: ChannelPlugin {
         description: "Produces each alert as a Kafka record (librdkafka, idempotent producer).",
         configSchema: Config.schema, defaultTemplates: Config.defaultTemplates)
 
-    private let producer: Producer
+    private let config: Config
+    private let host: HostServices
+    /// Replaced when librdkafka reports a fatal error, which no retry of
+    /// the same producer can get past.
+    private let producer: Mutex<Producer>
 
     static func validate(_ config: Config) throws(ConfigProblem) {
         try config.validate()
@@ -18,7 +24,26 @@ final class KafkaChannel: ChannelPlugin {
 
     init(config: Config, host: HostServices) throws(ConfigProblem) {
         try Self.validate(config)
-        producer = try Producer(config: config, host: host)
+        self.config = config
+        self.host = host
+        producer = Mutex(try Producer(config: config, host: host))
+    }
+
+    /// The producer to use, a new one if the current one has failed.
+    private func workingProducer() -> Producer {
+        producer.withLock { producer in
+            guard producer.hasFailed else { return producer }
+            do throws(ConfigProblem) {
+                let failed = producer
+                producer = try Producer(config: config, host: host)
+                host.log(.warning, "replaced the Kafka producer after its fatal error")
+                // What it still holds comes back as RETRY; off this thread.
+                Thread.detachNewThread { failed.close(timeoutMs: 0) }
+            } catch {
+                host.log(.error, "could not replace the failed Kafka producer: \(error)")
+            }
+            return producer
+        }
     }
 
     func submit(_ message: Message, completion: Completion) {
@@ -27,7 +52,7 @@ final class KafkaChannel: ChannelPlugin {
             completion(.fail("event: \(error)"))
             return
         }
-        producer.produce(Producer.Record(
+        workingProducer().produce(Producer.Record(
             key: Array((message.rendered["key"] ?? "\(event.policy)/\(event.objectID)").utf8),
             value: message.rendered["value"].map { Array($0.utf8) } ?? message.eventJSON,
             headers: [("event_id", event.id), ("delivery_id", message.deliveryID), ("level", event.level.rawValue),
@@ -35,7 +60,7 @@ final class KafkaChannel: ChannelPlugin {
                          completion: completion)
     }
 
-    func close() { producer.close() }
+    func close() { producer.withLock { $0 }.close() }
 }
 
 @_cdecl("herald_plugin_entry")

@@ -30,6 +30,19 @@ final class Producer: @unchecked Sendable {
             let completion = Unmanaged<Completion>.fromOpaque(opaque).takeRetainedValue()
             completion(Producer.outcome(message.pointee.err))
         }
+        // A fatal error (the idempotent producer lost its guarantees) ends
+        // this producer: it is marked, and the channel makes a new one.
+        rd_kafka_conf_set_error_cb(conf) { kafka, code, reason, _ in
+            guard let kafka, let opaque = rd_kafka_opaque(kafka) else { return }
+            let box = Unmanaged<HostBox>.fromOpaque(opaque).takeUnretainedValue()
+            let text = reason.map { String(cString: $0) } ?? ""
+            if code == RD_KAFKA_RESP_ERR__FATAL.rawValue {
+                box.failed.store(true, ordering: .releasing)
+                box.host.log(.error, "librdkafka fatal error: \(text)")
+            } else {
+                box.host.log(.warning, "librdkafka: \(String(cString: rd_kafka_err2name(rd_kafka_resp_err_t(code)))): \(text)")
+            }
+        }
         rd_kafka_conf_set_log_cb(conf) { kafka, level, facility, text in
             guard let kafka, let opaque = rd_kafka_opaque(kafka), let text else { return }
             let box = Unmanaged<HostBox>.fromOpaque(opaque).takeUnretainedValue()
@@ -101,6 +114,10 @@ final class Producer: @unchecked Sendable {
         completion(Self.outcome(code))
     }
 
+    /// True once librdkafka reported a fatal error: nothing more can be
+    /// produced with this producer.
+    var hasFailed: Bool { host.takeUnretainedValue().failed.load(ordering: .acquiring) }
+
     /// Waits up to `timeoutMs` for messages in flight, then gives up the
     /// rest as RETRY so the host tries them again after a restart.
     func close(timeoutMs: Int32 = 10_000) {
@@ -135,8 +152,10 @@ private func text(_ buffer: [CChar]) -> String {
     String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
-/// The host's services where librdkafka's C log callback can reach them.
-private final class HostBox {
+/// What librdkafka's C callbacks reach through the client's opaque: the
+/// host's services, and whether the client has failed for good.
+private final class HostBox: Sendable {
     let host: HostServices
+    let failed = Atomic<Bool>(false)
     init(_ host: HostServices) { self.host = host }
 }

@@ -23,11 +23,13 @@ public final class KafkaBroker: Sendable {
     public let bootstrap: String
     private let child: ChildProcess
 
-    /// - Parameter produceError: a Kafka error code the first produce
-    ///   request is answered with (29 topic authorization failed...).
-    public init(directory: URL, produceError: Int? = nil) async throws {
+    /// - Parameters:
+    ///   - produceError: a Kafka error code the first request of `apiKey`
+    ///     is answered with (29 topic authorization failed...).
+    ///   - apiKey: 0 (Produce) by default; 22 is InitProducerId.
+    public init(directory: URL, produceError: Int? = nil, apiKey: Int = 0) async throws {
         let program = try await Self.compile()
-        child = try ChildProcess(program.path, ["1"] + (produceError.map { ["\($0)"] } ?? []),
+        child = try ChildProcess(program.path, ["1"] + (produceError.map { ["\($0)", "\(apiKey)"] } ?? []),
                                  log: directory.appendingPathComponent("kafka.log"))
         let child = child
         var line = ""

@@ -78,6 +78,43 @@ struct KafkaChannelTests {
         #expect(outcome.name == "fail" && outcome.reason.contains(name), "\(outcome)")
     }
 
+    /// A fatal error (the broker refuses the idempotent producer an id) ends
+    /// that delivery; the next one goes out through a new producer instead
+    /// of failing the same way for ever.
+    @Test func aFatalErrorReplacesTheProducer() async throws {
+        // With the mock's injected InitProducerId error, the first record
+        // still goes out in about 1 run in 5 here: such a run proves nothing,
+        // so another broker is tried.
+        for run in 1...6 {
+            let broker = try await KafkaBroker(directory: try Repository.temporaryDirectory("herald-kafka"),
+                                               produceError: 31, apiKey: 22)  // CLUSTER_AUTHORIZATION_FAILED on InitProducerId
+            defer { broker.stop() }
+            let config = JSONValue.object(["brokers": .string(broker.bootstrap), "topic": .string("alerts")])
+            let instance = try Self.load().open(config: config)
+            defer { instance.close() }
+            func push(_ id: String) async -> DeliveryOutcome {
+                await PluginConformance.push(Event(id: id, team: "ops", name: "X", level: .error, objectID: "o",
+                                                   startsAt: Date()), to: instance, config: config)
+            }
+            guard await push("fatal-1").name != "ok" else {
+                print("kafka fatal error: run \(run): the first record went out despite the injected error; trying a new broker")
+                continue
+            }
+            // As the host would: try again (the fatal error reaches the
+            // channel a moment after the failed delivery's own report).
+            var attempts: [DeliveryOutcome] = []
+            for _ in 0..<5 {
+                attempts.append(await push("fatal-2"))
+                if attempts.last?.name == "ok" { break }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            #expect(attempts.last?.name == "ok", "\(attempts)")
+            #expect(try await broker.records(topic: "alerts").compactMap { $0.header("event_id") } == ["fatal-2"])
+            return
+        }
+        Issue.record("in 6 runs the injected fatal error never stopped the first record")
+    }
+
     @Test func oversizedRecordFailsAndUnreachableBrokerRetries() async throws {
         let large = try await Self.outcome(.object([
             "brokers": .string("127.0.0.1:9"), "topic": .string("alerts"),

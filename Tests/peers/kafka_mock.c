@@ -2,9 +2,10 @@
 ** until SIGTERM. Prints its bootstrap address on the first line of stdout.
 ** SIGUSR1 takes every broker down (connections refused), SIGUSR2 brings
 ** them back: a broker outage without losing what it stored.
-** Usage: kafka_mock [brokers [error-code]]: with an error code, the first
-** produce request is answered with that error (29: topic authorization
-** failed, 10: message too large...). */
+** Usage: kafka_mock [brokers [error-code [api-key]]]: with an error code,
+** the first request of that API (default 0, Produce; 22 is InitProducerId)
+** is answered with that error (29: topic authorization failed, 10: message
+** too large...). */
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <signal.h>
@@ -29,7 +30,9 @@ int main(int argc, char **argv) {
     if (!rk) { fprintf(stderr, "rd_kafka_new: %s\n", error); return 1; }
     rd_kafka_mock_cluster_t *cluster = rd_kafka_mock_cluster_new(rk, brokers);
     if (!cluster) { fprintf(stderr, "could not start the mock cluster\n"); return 1; }
-    if (argc > 2) rd_kafka_mock_push_request_errors(cluster, 0 /* Produce */, 1, (rd_kafka_resp_err_t)atoi(argv[2]));
+    if (argc > 2)
+        rd_kafka_mock_push_request_errors(cluster, argc > 3 ? (int16_t)atoi(argv[3]) : 0, 1,
+                                          (rd_kafka_resp_err_t)atoi(argv[2]));
     printf("%s\n", rd_kafka_mock_cluster_bootstraps(cluster));
     fflush(stdout);
 
