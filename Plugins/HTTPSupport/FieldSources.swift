@@ -24,7 +24,7 @@ public struct FieldSources: Sendable, Equatable {
         return nil
     }
 
-    public static let eventFields = ["name", "object_id", "id", "policy", "team", "level", "event_level", "status",
+    static let eventFields = ["name", "object_id", "id", "policy", "team", "level", "event_level", "status",
                                      "dedup_key", "starts_at", "ends_at"]
 
     static func eventField(_ name: String, _ event: Event) -> String? {
@@ -45,7 +45,7 @@ public struct FieldSources: Sendable, Equatable {
     }
 
     /// Checks an endpoint's `fields` option: known field names, sources of a known kind.
-    public static func parse(_ mapping: [String: [String]], allowed: [String]) throws(ConfigProblem) -> [String: FieldSources] {
+    static func parse(_ mapping: [String: [String]], allowed: [String]) throws(ConfigProblem) -> [String: FieldSources] {
         var parsed: [String: FieldSources] = [:]
         for (field, sources) in mapping {
             guard allowed.contains(field) else {
@@ -63,10 +63,10 @@ public struct FieldSources: Sendable, Equatable {
 }
 
 /// A `fields` option value: one source or a list of them.
-public struct SourceList: Decodable, Sendable {
-    public let sources: [String]
+struct SourceList: Decodable, Sendable {
+    let sources: [String]
 
-    public init(from decoder: any Decoder) throws {
+    init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if let one = try? container.decode(String.self) { sources = [one] } else { sources = try container.decode([String].self) }
     }

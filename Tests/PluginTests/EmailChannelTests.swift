@@ -131,7 +131,7 @@ struct EmailChannelTests {
         #expect(unknown.name == "fail" && unknown.reason.contains("550"), "\(unknown)")
         let denied = try await outcome(setup.config(["password": .string("wrong")]))
         #expect(denied.name == "fail" && denied.reason.contains("535"), "\(denied)")
-        let untrusted = try await outcome(setup.config(["ca_file": .null]).removingNulls)
+        let untrusted = try await outcome(.object((setup.config().objectValue ?? [:]).filter { $0.key != "ca_file" }))
         #expect(untrusted.name == "retry", "\(untrusted)")
         let down = try await outcome(setup.config(["server": .string("smtp://127.0.0.1:\(try Daemon.freePort())")]))
         #expect(down.name == "retry", "\(down)")
@@ -167,12 +167,4 @@ struct EmailChannelTests {
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
         return formatter
     }()
-}
-
-extension JSONValue {
-    /// The object without its null members.
-    var removingNulls: JSONValue {
-        guard case .object(let members) = self else { return self }
-        return .object(members.filter { $0.value != .null })
-    }
 }
