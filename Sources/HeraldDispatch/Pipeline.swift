@@ -28,9 +28,9 @@ public final class Pipeline: Sendable {
     private let signals: AsyncStream<Void>
     private let logger: Logger
 
-    /// Which of `ids` the team already has events with (see `Store`).
-    public func knownEventIDs(team: String, ids: [String]) async throws -> Set<String> {
-        try await store.knownEventIDs(team: team, ids: ids)
+    /// The status of the team's newest event with each of `ids` (see `Store`).
+    public func latestStatuses(team: String, ids: [String]) async throws -> [String: EventStatus] {
+        try await store.latestStatuses(team: team, ids: ids)
     }
 
     /// The team's newest event with this id.

@@ -168,14 +168,16 @@ public final class SQLiteStore: Store {
     /// `eventID = ?` in the planner and scan every hub event of the team.
     static let hubIDCondition = "substr(eventID, 1, \(Event.hubIDPrefix.utf8.count)) = '\(Event.hubIDPrefix)'"
 
-    public func knownEventIDs(team: String, ids: [String]) async throws -> Set<String> {
+    public func latestStatuses(team: String, ids: [String]) async throws -> [String: EventStatus] {
         let ids = ids.filter { $0.hasPrefix(Event.hubIDPrefix) }
-        guard !ids.isEmpty else { return [] }
+        guard !ids.isEmpty else { return [:] }
         return try await pool.read { db in
-            let request: SQLRequest<String> = """
-                SELECT DISTINCT eventID FROM event WHERE team = \(team) AND eventID IN \(ids) AND \(sql: Self.hubIDCondition)
+            let request: SQLRequest<Data> = """
+                SELECT body FROM event WHERE team = \(team) AND eventID IN \(ids) AND \(sql: Self.hubIDCondition) ORDER BY row
                 """
-            return Set(try request.fetchAll(db))
+            // Oldest first, so each id ends with its newest status.
+            return try request.fetchAll(db).map { try Event(stored: $0) }
+                .reduce(into: [:]) { $0[$1.id] = $1.status }
         }
     }
 

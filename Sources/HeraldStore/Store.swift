@@ -134,10 +134,10 @@ public protocol Store: Sendable {
     func attempts(deliveryID: Int64) async throws -> [AttemptSummary]
     /// Sets dead deliveries back to pending; returns them.
     func replayDead(team: String?, ids: [Int64]?) async throws -> [PendingDelivery]
-    /// Which of `ids` the team already has events with: how a sender's
-    /// repeats are told from news. Only ids with `Event.hubIDPrefix` are
-    /// looked up (and indexed); others are never "known".
-    func knownEventIDs(team: String, ids: [String]) async throws -> Set<String>
+    /// The status of the team's newest event with each of `ids` that it has:
+    /// how a sender's repeats are told from news. Only ids with
+    /// `Event.hubIDPrefix` are looked up (and indexed); others are never found.
+    func latestStatuses(team: String, ids: [String]) async throws -> [String: EventStatus]
     /// The team's newest event with this id (an id with `Event.hubIDPrefix`).
     func latestEvent(team: String, id: String) async throws -> Event?
     /// Moves armed auto-clear deadlines (by alert key) later, never earlier:

@@ -3,7 +3,8 @@ import HeraldTesting
 import Testing
 
 /// Alerts taken in through Alertmanager's API end at their `endsAt` when
-/// Prometheus stops repeating them; a repeat moves the end later.
+/// Prometheus stops repeating them; a repeat moves the end later, and one
+/// that comes after the end fires the alert again.
 @Suite(.timeLimit(.minutes(2)))
 struct AlertmanagerExpiryTests {
     /// Each alert on its own host: pushes are throttled per monitored object.
@@ -42,7 +43,13 @@ struct AlertmanagerExpiryTests {
         try await waitUntil(timeout: 30, "Repeated's recovery") {
             try await receiver.requests().contains { $0.path == "/Repeated/Recovery" }
         }
+        // Prometheus sends Silent again: it fires again, as in Alertmanager.
+        try await Self.post("Silent", endsIn: 60, to: daemon)
+        try await waitUntil(timeout: 10, "Silent firing again") {
+            try await receiver.requests().filter { $0.path == "/Silent/Critical" }.count == 2
+        }
         let paths = try await receiver.requests().map(\.path)
-        #expect(paths.sorted() == ["/Repeated/Critical", "/Repeated/Recovery", "/Silent/Critical", "/Silent/Recovery"])
+        #expect(paths.sorted() == ["/Repeated/Critical", "/Repeated/Recovery", "/Silent/Critical", "/Silent/Critical",
+                                   "/Silent/Recovery"])
     }
 }

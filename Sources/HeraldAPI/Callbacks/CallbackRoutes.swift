@@ -82,19 +82,22 @@ extension IngestRoutes {
         return Response(status: .ok)
     }
 
-    /// The events whose ids are new: a repeat of a firing (or resolved)
-    /// alert already stored is dropped, so it is pushed once; a repeat
-    /// that still fires moves its auto-clear deadline later.
+    /// The events that are news: a repeat of an alert in the state it was
+    /// last stored in (firing, or resolved) is dropped, so it is pushed
+    /// once, and a firing repeat moves its auto-clear deadline later. A
+    /// firing alert that was auto-cleared meanwhile fires again.
     private func unseen(_ events: [Event], team: String) async throws -> [Event] {
-        let known = try await pipeline.knownEventIDs(team: team, ids: events.map(\.id))
+        var latest = try await pipeline.latestStatuses(team: team, ids: events.map(\.id))
         let now = Date().timeIntervalSince1970
         var extended: [String: Double] = [:]
-        for event in events where known.contains(event.id) && event.status == .firing {
+        for event in events where latest[event.id] == .firing && event.status == .firing {
             if let timeout = event.timeoutSeconds { extended[event.alertKey] = now + Double(timeout) }
         }
         try await pipeline.extendAutoClear(extended)
-        var seen = known
-        return events.filter { seen.insert($0.id).inserted }
+        return events.filter { event in
+            defer { latest[event.id] = event.status }
+            return latest[event.id] != event.status
+        }
     }
 
     private static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
