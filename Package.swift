@@ -73,10 +73,16 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Every ingest format's parser: bytes in, events or an error naming the field out.
+        .target(
+            name: "HeraldIngest",
+            dependencies: ["HeraldCore"],
+            swiftSettings: strict
+        ),
         .target(
             name: "HeraldAPI",
             dependencies: [
-                "HeraldCore", "HeraldDispatch",
+                "HeraldCore", "HeraldDispatch", "HeraldIngest",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
@@ -173,6 +179,11 @@ let package = Package(
         .testTarget(
             name: "HeraldCoreTests",
             dependencies: ["HeraldCore", "HeraldStore", "HeraldDispatch"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "HeraldIngestTests",
+            dependencies: ["HeraldIngest", "HeraldCore"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldIngest
 public import HeraldDispatch
 public import HeraldStore
 public import Hummingbird
@@ -45,16 +46,13 @@ public struct DeliveryRoutes<Context: RequestContext>: Sendable {
         router.post("/api/v1/deliveries/replay") { request, _ -> Response in
             let team = try teams.team(bearer: request.headers[.authorization])
             let bytes = Array(try await request.body.collect(upTo: 1 << 20).readableBytesView)
-            let body = bytes.isEmpty ? ReplayBody(ids: nil) : try decodeBody(ReplayBody.self, from: bytes)
+            let body = bytes.isEmpty ? ReplayBody(ids: nil)
+                : try APIError.parsing { () throws(IngestError) in try decodeJSONBody(ReplayBody.self, from: bytes) }
             let count = try await dispatcher.replayDeadLetters(team: team, ids: body.ids)
             return try json(["replayed": count])
         }
     }
 
-    private func json(_ value: some Encodable) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return Response(status: .ok, headers: [.contentType: "application/json"],
-                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
-    }
+    private func json(_ value: some Encodable) throws -> Response { try JSONAnswer.response(.ok, value) }
+
 }

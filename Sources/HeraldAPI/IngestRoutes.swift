@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 public import HeraldDispatch
 import HeraldCore
+import HeraldIngest
 public import Hummingbird
 
 /// Who may send what: API tokens and Huawei project ids, each mapped to its team.
@@ -82,27 +83,38 @@ public struct IngestRoutes<Context: RequestContext>: Sendable {
 
     private func ingestNative(_ request: Request, _ context: Context) async throws -> Response {
         let team = try teams.team(bearer: request.headers[.authorization])
-        let body = try decodeBody(NativeIngestBody.self, from: try await collect(request))
-        let now = Date()
-        let events = body.events.map { $0.event(team: team, now: now) }
+        let body = try await collect(request)
+        let events = try APIError.parsing { () throws(IngestError) in try NativeFormat.events(body: body, team: team, now: Date()) }
         try await ingest(events)
-        let answer = #"{"accepted":\#(events.count),"ids":[\#(events.map { "\"\($0.id)\"" }.joined(separator: ","))]}"#
-        return Response(status: .accepted, headers: [.contentType: "application/json"],
-                        body: ResponseBody(byteBuffer: ByteBuffer(string: answer)))
+        return try JSONAnswer.response(.accepted, [
+            "accepted": JSONValue.number(Double(events.count)), "ids": .array(events.map { .string($0.id) }),
+        ])
     }
 
     private func ingestHuawei(_ request: Request, _ context: Context) async throws -> Response {
         let project = try context.parameters.require("project_id")
-        let team = try teams.team(project: project, token: request.headers[HTTPField.Name("X-Auth-Token")!])
-        let body = try decodeBody(HuaweiIngestBody.self, from: try await collect(request))
+        let team = try teams.team(project: project, token: request.headers[.authToken])
+        // The PushEvents API lists the header as mandatory.
+        try requireJSON(request)
+        let body = try await collect(request)
         let clear = request.uri.queryParameters["action"].map { String($0) } == "clear"
-        let now = Date()
-        let events = body.events.map {
-            $0.event(team: team, clear: clear, defaultTimeout: defaultTimeoutSeconds, now: now)
+        let events = try APIError.parsing { () throws(IngestError) in
+            try HuaweiFormat.events(body: body, team: team, clear: clear, defaultTimeout: defaultTimeoutSeconds, now: Date())
         }
         try await ingest(events)
         return Response(status: .noContent)
     }
+
+    /// Refuses a body not declared as `application/json` (parameters such as charset allowed).
+    private func requireJSON(_ request: Request) throws(APIError) {
+        let type = request.headers[.contentType]?.split(separator: ";").first?
+            .trimmingCharacters(in: .whitespaces).lowercased()
+        guard type == "application/json" else {
+            throw APIError(.unsupportedMediaType, field: "Content-Type",
+                           "expected application/json, found \(type.map { "\"\($0)\"" } ?? "none")")
+        }
+    }
+
 
     func ingest(_ events: [Event]) async throws {
         do {
@@ -122,4 +134,9 @@ public struct IngestRoutes<Context: RequestContext>: Sendable {
             throw APIError(.contentTooLarge, field: "body", "larger than \(maxBodyBytes) bytes")
         }
     }
+}
+
+extension HTTPField.Name {
+    /// Huawei's token header.
+    static let authToken = Self("X-Auth-Token")!
 }

@@ -147,7 +147,7 @@ struct DaemonHTTPTests {
         // Clearing it sends the recovery.
         let clear = try await setup.daemon.send("PUT", "/v2/\(Self.project)/push/events?action=clear",
                                                 body: body.replacingOccurrences(of: "\"starts_at\":1700000000000,", with: ""),
-                                                headers: ["X-Auth-Token": Self.token])
+                                                headers: ["X-Auth-Token": Self.token, "Content-Type": "application/json"])
         #expect(clear.status == 204)
         try await waitUntil(timeout: 10, "the recovery") {
             arrived = try await setup.tls.requests(caFile: setup.certificates.caFile).filter { $0.path == "/secure" }
@@ -218,7 +218,7 @@ struct DaemonHTTPTests {
             """
         let sentAt = Date().timeIntervalSince1970
         let answer = try await setup.daemon.send("PUT", "/v2/\(Self.project)/push/events", body: body,
-                                                 headers: ["X-Auth-Token": Self.token])
+                                                 headers: ["X-Auth-Token": Self.token, "Content-Type": "application/json"])
         #expect(answer.status == 204)
         var arrived: [RecordedRequest] = []
         try await waitUntil(timeout: 10, "the auto-clear recovery") {

@@ -49,7 +49,7 @@ struct IngestValidationTests {
         // A good event first, so the listing below can tell "stored nothing" from "lists nothing".
         let good = #"{"id":"good","name":"n","level":"Critical","object_id":"x"}"#
         #expect(try await daemon.send("POST", "/api/v1/events", body: good, headers: bearer).status == 202)
-        let token = path.hasPrefix("/v2") ? ["X-Auth-Token": "ops-token"] : bearer
+        let token = path.hasPrefix("/v2") ? ["X-Auth-Token": "ops-token", "Content-Type": "application/json"] : bearer
         let answer = try await daemon.send(method, path, body: body, headers: token)
         #expect(answer.status == status)
         let error = try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: [String: String]]
@@ -88,9 +88,9 @@ struct IngestValidationTests {
         let huawei = #"{"events":[{"metadata":{\#(Self.metadata)}}]}"#
         // dev's token is not valid for ops' project.
         #expect(try await daemon.send("PUT", "/v2/p1/push/events", body: huawei,
-                                      headers: ["X-Auth-Token": "dev-token"]).status == 401)
+                                      headers: ["X-Auth-Token": "dev-token", "Content-Type": "application/json"]).status == 401)
         #expect(try await daemon.send("PUT", "/v2/p1/push/events", body: huawei,
-                                      headers: ["X-Auth-Token": "ops-token"]).status == 204)
+                                      headers: ["X-Auth-Token": "ops-token", "Content-Type": "application/json"]).status == 204)
         // Teams see only their own deliveries.
         let devView = try await daemon.send("GET", "/api/v1/deliveries", headers: ["Authorization": "Bearer dev-token"])
         #expect(Self.eventIDs(devView.body) == [])

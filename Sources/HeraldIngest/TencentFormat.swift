@@ -1,5 +1,13 @@
-import Foundation
-import HeraldCore
+public import Foundation
+public import HeraldCore
+
+public enum TencentFormat {
+    /// The event of a callback body, and its `sessionId` (which the answer repeats).
+    public static func event(body: [UInt8], team: String, now: Date) throws(IngestError) -> (event: Event, sessionID: String) {
+        let alarm = try decodeJSONBody(TencentAlarmBody.self, from: body)
+        return (try alarm.event(team: team, now: now), alarm.sessionId ?? "")
+    }
+}
 
 /// Tencent Cloud Monitor's JSON alarm callback, taken in.
 ///
@@ -42,34 +50,38 @@ struct TencentAlarmBody: Decodable {
 
     static let chinaStandardTime = TimeZone(identifier: "Asia/Shanghai") ?? TimeZone(secondsFromGMT: 8 * 3600)!
 
-    func event(team: String, now: Date) throws(APIError) -> Event {
+    func event(team: String, now: Date) throws(IngestError) -> Event {
         guard ["0", "1"].contains(alarmStatus.value) else {
-            throw .badRequest("alarmStatus", "expected \"1\" (firing) or \"0\" (resolved), found \"\(alarmStatus.value)\"")
+            throw .invalid("alarmStatus", "expected \"1\" (firing) or \"0\" (resolved), found \"\(alarmStatus.value)\"")
         }
         let resolved = alarmStatus.value == "0"
         let conditions = (alarmPolicyInfo.conditions ?? [:]).mapValues(\.value)
         var dimensions = alarmObjInfo.dimensions.mapValues(\.value)
         guard let object = [dimensions["objId"], dimensions["objName"], dimensions["unInstanceId"]]
             .compactMap({ $0 }).first(where: { !$0.isEmpty }) else {
-            throw .badRequest("alarmObjInfo.dimensions.objId", "required (or objName, or unInstanceId)")
+            throw .invalid("alarmObjInfo.dimensions.objId", "required (or objName, or unInstanceId)")
         }
         guard let name = [conditions["metricShowName"], conditions["metricName"], alarmPolicyInfo.policyName]
             .compactMap({ $0 }).first(where: { !$0.isEmpty }) else {
-            throw .badRequest("alarmPolicyInfo.conditions.metricShowName", "required (or metricName, or policyName)")
+            throw .invalid("alarmPolicyInfo.conditions.metricShowName", "required (or metricName, or policyName)")
         }
         var level = Level.warning
         if let levelName = conditions["alarmLevel"], !levelName.isEmpty {
             guard let named = Level(name: levelName), named != .recovery else {
-                throw .badRequest("alarmPolicyInfo.conditions.alarmLevel", "expected Critical, Error, Warning or Info")
+                throw .invalid("alarmPolicyInfo.conditions.alarmLevel", "expected Critical, Error, Warning or Info")
             }
             level = named
         }
         guard let started = Self.time(firstOccurTime) else {
-            throw .badRequest("firstOccurTime", "expected YYYY-MM-DD HH:MM:SS")
+            throw .invalid("firstOccurTime", "expected YYYY-MM-DD HH:MM:SS")
         }
+        guard EventLimits.contains(started) else { throw .invalid("firstOccurTime", EventLimits.rangeMessage) }
         var ended: Date?
         if resolved, let recover = recoverTime?.value, recover != "0", !recover.isEmpty {
-            guard let time = Self.time(recover) else { throw .badRequest("recoverTime", "expected YYYY-MM-DD HH:MM:SS or 0") }
+            guard let time = Self.time(recover) else { throw .invalid("recoverTime", "expected YYYY-MM-DD HH:MM:SS or 0") }
+            guard time >= started, time <= EventLimits.latest else {
+                throw .invalid("recoverTime", "must not be before firstOccurTime")
+            }
             ended = time
         }
         dimensions["objId"] = nil

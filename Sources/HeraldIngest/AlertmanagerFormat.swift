@@ -1,5 +1,5 @@
-import Foundation
-import HeraldCore
+public import Foundation
+public import HeraldCore
 
 /// Alertmanager's alerts, taken in: its webhook (version 4) and its own
 /// `POST /api/v2/alerts`, which Prometheus sends.
@@ -17,6 +17,30 @@ import HeraldCore
 /// Each alert's event id is `hub:alertmanager:<fingerprint>:<startsAt>` (and
 /// `:resolved`), so the repeats Prometheus and Alertmanager send while an
 /// alert goes on are recognised and stored once.
+public enum AlertmanagerFormat {
+    /// The events of an Alertmanager webhook body (version 4).
+    public static func webhookEvents(body: [UInt8], team: String, now: Date) throws(IngestError) -> [Event] {
+        let webhook = try decodeJSONBody(AlertmanagerWebhookBody.self, from: body)
+        guard webhook.version == "4" else { throw IngestError("version", "expected \"4\", found \"\(webhook.version)\"") }
+        var events: [Event] = []
+        for (index, alert) in webhook.alerts.enumerated() {
+            events.append(try alert.event(team: team, now: now, at: "alerts[\(index)]"))
+        }
+        return events
+    }
+
+    /// The events of a `POST /api/v2/alerts` body (what Prometheus sends):
+    /// an `endsAt` in the future arms auto-clear.
+    public static func apiEvents(body: [UInt8], team: String, now: Date) throws(IngestError) -> [Event] {
+        let alerts = try decodeJSONBody([AlertmanagerAlert].self, from: body)
+        var events: [Event] = []
+        for (index, alert) in alerts.enumerated() {
+            events.append(try alert.event(team: team, now: now, at: "[\(index)]", clearsAtEnd: true))
+        }
+        return events
+    }
+}
+
 struct AlertmanagerAlert: Decodable {
     let status: String?
     let labels: [String: String]
@@ -31,25 +55,31 @@ struct AlertmanagerAlert: Decodable {
     ]
 
     /// - Parameter clearsAtEnd: an `endsAt` in the future arms auto-clear (API v2).
-    func event(team: String, now: Date, at path: String, clearsAtEnd: Bool = false) throws(APIError) -> Event {
-        guard let name = labels["alertname"], !name.isEmpty else { throw .badRequest("\(path).labels.alertname", "required") }
+    func event(team: String, now: Date, at path: String, clearsAtEnd: Bool = false) throws(IngestError) -> Event {
+        guard let name = labels["alertname"], !name.isEmpty else { throw IngestError("\(path).labels.alertname", "required") }
         var level = Level.warning
         if let severity = labels["severity"] {
             guard let named = Self.levels[severity.lowercased()] else {
-                throw .badRequest("\(path).labels.severity",
+                throw IngestError("\(path).labels.severity",
                                   "expected critical, error, warning or info (or major, minor, warn...), found \"\(severity)\"")
             }
             level = named
         }
-        func date(_ text: String?, _ field: String) throws(APIError) -> Date? {
+        func date(_ text: String?, _ field: String) throws(IngestError) -> Date? {
+            // Go's zero time is how Alertmanager writes "no end".
             guard let text, !text.isEmpty, !text.hasPrefix("0001-01-01") else { return nil }
-            guard let date = Timestamp.parse(text) else { throw .badRequest("\(path).\(field)", "expected an RFC 3339 time") }
+            guard let date = Timestamp.parse(text) else { throw IngestError("\(path).\(field)", "expected an RFC 3339 time") }
+            guard EventLimits.contains(date) else { throw IngestError("\(path).\(field)", EventLimits.rangeMessage) }
             return date
         }
         let started = try date(startsAt, "startsAt")
         let ended = try date(endsAt, "endsAt")
+        if let started, let ended, ended < started {
+            // As Alertmanager's own API refuses it.
+            throw IngestError("\(path).endsAt", "must not be before startsAt")
+        }
         if let status, !["firing", "resolved"].contains(status) {
-            throw .badRequest("\(path).status", "expected firing or resolved, found \"\(status)\"")
+            throw IngestError("\(path).status", "expected firing or resolved, found \"\(status)\"")
         }
         let resolved = status == "resolved" || (status == nil && ended.map { $0 <= now } == true)
         let fingerprint = self.fingerprint ?? Self.fingerprint(labels)
@@ -60,7 +90,7 @@ struct AlertmanagerAlert: Decodable {
                      team: team, name: name, level: level, status: resolved ? .resolved : .firing, objectID: object,
                      labels: labels, annotations: annotations ?? [:], startsAt: start,
                      endsAt: resolved ? (ended ?? now) : nil,
-                     timeoutSeconds: clearsAtEnd && !resolved ? ended.map { Int(($0.timeIntervalSince(now)).rounded(.up)) } : nil,
+                     timeoutSeconds: clearsAtEnd && !resolved ? ended.map { EventLimits.timeoutSeconds($0.timeIntervalSince(now)) } : nil,
                      source: "alertmanager")
     }
 

@@ -1,41 +1,51 @@
 import Foundation
 
-/// Decodes a request body into `T`, turning every failure into a 400 that
-/// names the field: "events[2].metadata.event_severity: expected a string".
-func decodeBody<T: Decodable>(_ type: T.Type, from body: [UInt8]) throws(APIError) -> T {
-    guard String(validating: body, as: UTF8.self) != nil else { throw .badRequest("body", "not valid UTF-8") }
+/// Decodes a JSON request body into `T`, turning every failure into an
+/// `IngestError` that names the field: "events[2].metadata.event_severity:
+/// expected a string". A body that is not UTF-8, not one JSON text, nested
+/// too deeply or that names a key twice in one object is refused before
+/// decoding.
+public func decodeJSONBody<T: Decodable>(_ type: T.Type, from body: [UInt8]) throws(IngestError) -> T {
+    guard String(validating: body, as: UTF8.self) != nil else { throw IngestError("body", "not valid UTF-8") }
+    do {
+        try JSONShape.check(body)
+    } catch {
+        switch error {
+        case .malformed(let offset): throw IngestError("body", "not valid JSON (at byte \(offset))")
+        case .tooDeep: throw IngestError("body", "nested deeper than \(JSONShape.maxDepth) levels")
+        case .duplicate(let path, let key): throw IngestError(path.isEmpty ? key : "\(path).\(key)", "duplicate key")
+        }
+    }
     do {
         return try JSONDecoder().decode(T.self, from: Data(body))
-    } catch let error as APIError {
+    } catch let error as IngestError {
         throw error
     } catch let error as DecodingError {
-        throw APIError(decoding: error)
+        throw IngestError(decoding: error)
     } catch {
-        throw .badRequest("body", "not valid JSON")
+        throw IngestError("body", "not valid JSON")
     }
 }
 
-extension APIError {
+extension IngestError {
     init(decoding error: DecodingError) {
         // The body itself when the fault is at its top level.
         let path = { (codingPath: [any CodingKey]) in codingPath.isEmpty ? "body" : FieldPath.of(codingPath) }
         switch error {
         case .keyNotFound(let key, let context):
-            let field = path(context.codingPath + [key])
-            self = .badRequest(field, "required")
+            self.init(path(context.codingPath + [key]), "required")
         case .typeMismatch(let type, let context):
-            self = .badRequest(path(context.codingPath), "expected \(Self.describe(type))")
+            self.init(path(context.codingPath), "expected \(Self.describe(type))")
         case .valueNotFound(let type, let context):
-            self = .badRequest(path(context.codingPath), "expected \(Self.describe(type)), found null")
+            self.init(path(context.codingPath), "expected \(Self.describe(type)), found null")
         case .dataCorrupted(let context):
-            let field = path(context.codingPath)
             if context.codingPath.isEmpty {
-                self = .badRequest("body", "not valid JSON")
+                self.init("body", "not valid JSON")
             } else {
-                self = .badRequest(field, context.debugDescription)
+                self.init(path(context.codingPath), context.debugDescription)
             }
         @unknown default:
-            self = .badRequest("body", "could not be decoded")
+            self.init("body", "could not be decoded")
         }
     }
 

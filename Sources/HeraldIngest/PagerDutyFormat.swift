@@ -1,5 +1,14 @@
-import Foundation
-import HeraldCore
+public import Foundation
+public import HeraldCore
+
+public enum PagerDutyFormat {
+    /// A checked Events API v2 body.
+    public static func parse(body: [UInt8]) throws(IngestError) -> PagerDutyEvent {
+        let event = try decodeJSONBody(PagerDutyEvent.self, from: body)
+        try event.validated()
+        return event
+    }
+}
 
 /// A PagerDuty Events API v2 event, taken in (`POST /v2/enqueue`).
 ///
@@ -14,8 +23,8 @@ import HeraldCore
 /// | `payload.timestamp` | `starts_at` |
 /// | `payload.summary`, `component`, `group` | annotation `summary`, labels `component`, `group` |
 /// | `payload.custom_details.labels`, `.annotations` (objects of strings) | labels, annotations; other details as annotations (JSON text) |
-struct PagerDutyEventBody: Decodable {
-    struct Payload: Decodable {
+public struct PagerDutyEvent: Decodable, Sendable {
+    struct Payload: Decodable, Sendable {
         let summary: String
         let source: String
         let severity: String
@@ -30,9 +39,9 @@ struct PagerDutyEventBody: Decodable {
         }
     }
 
-    let routingKey: String
-    let eventAction: String
-    let dedupKey: String?
+    public let routingKey: String
+    public let eventAction: String
+    public let dedupKey: String?
     let payload: Payload?
 
     enum CodingKeys: String, CodingKey {
@@ -42,30 +51,33 @@ struct PagerDutyEventBody: Decodable {
     static let levels: [String: Level] = ["critical": .critical, "error": .error, "warning": .warning, "info": .info]
 
     /// The event id a trigger is stored under, so a payload-less resolve can find it.
-    static func eventID(dedupKey: String) -> String { "\(Event.hubIDPrefix)pagerduty:\(dedupKey)" }
+    public static func eventID(dedupKey: String) -> String { "\(Event.hubIDPrefix)pagerduty:\(dedupKey)" }
 
-    func validated() throws(APIError) {
+    func validated() throws(IngestError) {
         guard ["trigger", "acknowledge", "resolve"].contains(eventAction) else {
-            throw .badRequest("event_action", "expected trigger, acknowledge or resolve, found \"\(eventAction)\"")
+            throw .invalid("event_action", "expected trigger, acknowledge or resolve, found \"\(eventAction)\"")
         }
-        if let dedupKey, dedupKey.count > 255 { throw .badRequest("dedup_key", "longer than 255 characters") }
-        if eventAction != "trigger", dedupKey?.isEmpty ?? true { throw .badRequest("dedup_key", "required for \(eventAction)") }
-        if eventAction == "trigger", payload == nil { throw .badRequest("payload", "required for trigger") }
+        if let dedupKey, dedupKey.count > 255 { throw .invalid("dedup_key", "longer than 255 characters") }
+        if eventAction != "trigger", dedupKey?.isEmpty ?? true { throw .invalid("dedup_key", "required for \(eventAction)") }
+        if eventAction == "trigger", payload == nil { throw .invalid("payload", "required for trigger") }
         if let payload {
-            if payload.summary.isEmpty { throw .badRequest("payload.summary", "must not be empty") }
-            if payload.summary.count > 1024 { throw .badRequest("payload.summary", "longer than 1024 characters") }
-            if payload.source.isEmpty { throw .badRequest("payload.source", "must not be empty") }
+            if payload.summary.isEmpty { throw .invalid("payload.summary", "must not be empty") }
+            if payload.summary.count > 1024 { throw .invalid("payload.summary", "longer than 1024 characters") }
+            if payload.source.isEmpty { throw .invalid("payload.source", "must not be empty") }
             if Self.levels[payload.severity] == nil {
-                throw .badRequest("payload.severity", "expected critical, error, warning or info, found \"\(payload.severity)\"")
+                throw .invalid("payload.severity", "expected critical, error, warning or info, found \"\(payload.severity)\"")
             }
-            if let timestamp = payload.timestamp, Timestamp.parse(timestamp) == nil {
-                throw .badRequest("payload.timestamp", "expected an ISO 8601 date-time")
+            if let timestamp = payload.timestamp {
+                guard let date = Timestamp.parse(timestamp) else {
+                    throw .invalid("payload.timestamp", "expected an ISO 8601 date-time")
+                }
+                guard EventLimits.contains(date) else { throw .invalid("payload.timestamp", EventLimits.rangeMessage) }
             }
         }
     }
 
     /// The event, from the payload (nil for a payload-less resolve: see `resolving`).
-    func event(team: String, now: Date) -> Event? {
+    public func event(team: String, now: Date) -> Event? {
         guard let payload else { return nil }
         var labels: [String: String] = [:]
         var annotations: [String: String] = ["summary": payload.summary]
@@ -96,7 +108,7 @@ struct PagerDutyEventBody: Decodable {
     }
 
     /// A payload-less resolve: the trigger it closes, resolved now.
-    static func resolving(_ trigger: Event, now: Date) -> Event {
+    public static func resolving(_ trigger: Event, now: Date) -> Event {
         var event = trigger
         event.status = .resolved
         event.endsAt = now

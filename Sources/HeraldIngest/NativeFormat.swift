@@ -1,5 +1,5 @@
-import Foundation
-import HeraldCore
+public import Foundation
+public import HeraldCore
 
 /// Herald's own ingest format: one event object, or `{"events":[...]}`.
 ///
@@ -8,6 +8,13 @@ import HeraldCore
 ///  "labels": {"service": "api"}, "annotations": {"summary": "CPU at 97%"},
 ///  "status": "firing", "timeout": 3600}
 /// ```
+public enum NativeFormat {
+    /// The events of a `POST /api/v1/events` body.
+    public static func events(body: [UInt8], team: String, now: Date) throws(IngestError) -> [Event] {
+        try decodeJSONBody(NativeIngestBody.self, from: body).events.map { $0.event(team: team, now: now) }
+    }
+}
+
 struct NativeIngestBody: Decodable {
     let events: [NativeEvent]
 
@@ -17,7 +24,7 @@ struct NativeIngestBody: Decodable {
         let container = try decoder.container(keyedBy: Keys.self)
         if container.contains(.events) {
             events = try container.decode([NativeEvent].self, forKey: .events)
-            guard !events.isEmpty else { throw APIError.badRequest("events", "must not be empty") }
+            guard !events.isEmpty else { throw IngestError("events", "must not be empty") }
         } else {
             events = [try NativeEvent(from: decoder)]
         }
@@ -46,33 +53,40 @@ struct NativeEvent: Decodable {
         let c = try decoder.container(keyedBy: Keys.self)
         let at = { (key: Keys) in FieldPath.of(decoder.codingPath, key.stringValue) }
         id = try c.decodeIfPresent(String.self, forKey: .id)
+        if let id, id.isEmpty { throw IngestError(at(.id), "must not be empty (leave it out for a new one)") }
         name = try c.decode(String.self, forKey: .name)
-        guard !name.isEmpty else { throw APIError.badRequest(at(.name), "must not be empty") }
+        guard !name.isEmpty else { throw IngestError(at(.name), "must not be empty") }
         let levelName = try c.decode(String.self, forKey: .level)
         guard let level = Level(name: levelName), level != .recovery else {
-            throw APIError.badRequest(at(.level), "unknown level \"\(levelName)\" (use Critical, Error, Warning or Info; send status \"resolved\" to recover)")
+            throw IngestError(at(.level), "unknown level \"\(levelName)\" (use Critical, Error, Warning or Info; send status \"resolved\" to recover)")
         }
         self.level = level
         let statusName = try c.decodeIfPresent(String.self, forKey: .status) ?? "firing"
         guard let status = EventStatus(rawValue: statusName) else {
-            throw APIError.badRequest(at(.status), "expected \"firing\" or \"resolved\", found \"\(statusName)\"")
+            throw IngestError(at(.status), "expected \"firing\" or \"resolved\", found \"\(statusName)\"")
         }
         self.status = status
         objectID = try c.decode(String.self, forKey: .objectID)
-        guard !objectID.isEmpty else { throw APIError.badRequest(at(.objectID), "must not be empty") }
+        guard !objectID.isEmpty else { throw IngestError(at(.objectID), "must not be empty") }
         labels = try c.decodeIfPresent([String: String].self, forKey: .labels) ?? [:]
         annotations = try c.decodeIfPresent([String: String].self, forKey: .annotations) ?? [:]
         func date(_ key: Keys) throws -> Date? {
             guard let text = try c.decodeIfPresent(String.self, forKey: key) else { return nil }
             guard let date = Timestamp.parse(text) else {
-                throw APIError.badRequest(at(key), "expected an RFC 3339 time such as 2026-11-22T10:00:00Z")
+                throw IngestError(at(key), "expected an RFC 3339 time such as 2026-11-22T10:00:00Z")
             }
+            guard EventLimits.contains(date) else { throw IngestError(at(key), EventLimits.rangeMessage) }
             return date
         }
         startsAt = try date(.startsAt)
         endsAt = try date(.endsAt)
-        timeout = try c.decodeIfPresent(Int.self, forKey: .timeout)
-        if let timeout, timeout < 0 { throw APIError.badRequest(at(.timeout), "must not be negative") }
+        if let startsAt, let endsAt, endsAt < startsAt {
+            throw IngestError(at(.endsAt), "must not be before starts_at")
+        }
+        let timeout = try c.decodeIfPresent(Int.self, forKey: .timeout)
+        if let timeout, timeout < 0 { throw IngestError(at(.timeout), "must not be negative") }
+        // Clamped, as documented: a timeout past a year is a year.
+        self.timeout = timeout.map { min($0, EventLimits.maxTimeoutSeconds) }
         policy = try c.decodeIfPresent(String.self, forKey: .policy)
     }
 

@@ -1,5 +1,5 @@
-import Foundation
-import HeraldCore
+public import Foundation
+public import HeraldCore
 
 /// Aliyun CloudMonitor's form alert callback, taken in.
 ///
@@ -14,26 +14,34 @@ import HeraldCore
 /// | `metricProject`, `namespace`, `ruleId`, `userId`, `instanceName`, `dimensions` | labels of the same name |
 /// | each `k=v` of `dimensions` | label `dimensions.k` |
 /// | `timestamp` (ms) | `starts_at` when firing, `ends_at` when OK |
-enum AliyunFormat {
+public enum AliyunFormat {
     static let levels: [String: Level] = ["CRITICAL": .critical, "WARN": .warning, "INFO": .info]
 
-    static func event(_ form: FormBody, team: String, now: Date) throws(APIError) -> Event {
+    /// The event of a callback's form body.
+    public static func event(body: [UInt8], team: String, now: Date) throws(IngestError) -> Event {
+        try event(try FormBody(body), team: team, now: now)
+    }
+
+    static func event(_ form: FormBody, team: String, now: Date) throws(IngestError) -> Event {
         let name = try form.required("alertName")
         let levelName = try form.required("triggerLevel")
         guard let level = levels[levelName.uppercased()] else {
-            throw .badRequest("triggerLevel", "expected CRITICAL, WARN or INFO, found \"\(levelName)\"")
+            throw .invalid("triggerLevel", "expected CRITICAL, WARN or INFO, found \"\(levelName)\"")
         }
         let state = try form.required("alertState")
         guard ["OK", "ALERT", "INSUFFICIENT_DATA"].contains(state) else {
-            throw .badRequest("alertState", "expected OK, ALERT or INSUFFICIENT_DATA, found \"\(state)\"")
+            throw .invalid("alertState", "expected OK, ALERT or INSUFFICIENT_DATA, found \"\(state)\"")
         }
         let dimensions = try parseDimensions(form.values["dimensions"] ?? "")
         guard let object = [form.values["instanceName"], dimensions["instanceId"]].compactMap({ $0 }).first(where: { !$0.isEmpty })
-        else { throw .badRequest("instanceName", "required (or an instanceId in dimensions)") }
+        else { throw .invalid("instanceName", "required (or an instanceId in dimensions)") }
         var time: Date?
         if let stamp = form.values["timestamp"], !stamp.isEmpty {
-            guard let milliseconds = Int64(stamp) else { throw .badRequest("timestamp", "expected milliseconds since the epoch") }
-            time = Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+            guard let milliseconds = Int64(stamp) else { throw .invalid("timestamp", "expected milliseconds since the epoch") }
+            guard let date = EventLimits.date(milliseconds: milliseconds) else {
+                throw .invalid("timestamp", "\(EventLimits.rangeMessage) (Unix milliseconds)")
+            }
+            time = date
         }
         var labels: [String: String] = [:]
         for key in ["metricProject", "namespace", "ruleId", "userId", "instanceName", "dimensions"] {
@@ -54,19 +62,19 @@ enum AliyunFormat {
 
     /// `{userId=12345, instanceId=i-12345}` (the callback's style), or the
     /// older JSON list `[{"userId":"12345","instanceId":"i-12345"}]`.
-    static func parseDimensions(_ text: String) throws(APIError) -> [String: String] {
+    static func parseDimensions(_ text: String) throws(IngestError) -> [String: String] {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if trimmed.isEmpty { return [:] }
         if trimmed.hasPrefix("["), let list = try? JSONDecoder().decode([[String: String]].self, from: Data(trimmed.utf8)) {
             return list.reduce(into: [:]) { $0.merge($1) { $1 } }
         }
         guard trimmed.hasPrefix("{"), trimmed.hasSuffix("}") else {
-            throw .badRequest("dimensions", "expected {key=value, ...}")
+            throw .invalid("dimensions", "expected {key=value, ...}")
         }
         var dimensions: [String: String] = [:]
         for pair in trimmed.dropFirst().dropLast().split(separator: ",") {
             let parts = pair.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2 else { throw .badRequest("dimensions", "expected key=value, found \"\(pair.trimmingCharacters(in: .whitespaces))\"") }
+            guard parts.count == 2 else { throw .invalid("dimensions", "expected key=value, found \"\(pair.trimmingCharacters(in: .whitespaces))\"") }
             dimensions[parts[0].trimmingCharacters(in: .whitespaces)] = parts[1].trimmingCharacters(in: .whitespaces)
         }
         return dimensions
