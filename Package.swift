@@ -171,6 +171,22 @@ let package = Package(
         ),
 
         // MARK: - Tests
+        // libFuzzer targets for every parser (scripts/fuzz.sh builds them instrumented).
+        .target(
+            name: "HeraldFuzzTargets",
+            dependencies: [
+                "HeraldIngest", "HeraldCore", "HeraldDispatch", "HeraldPluginHost",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/Fuzz/Targets",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "HeraldFuzz",
+            dependencies: ["HeraldFuzzTargets"],
+            path: "Tests/Fuzz/Driver",
+            swiftSettings: strict
+        ),
         .target(
             name: "HeraldTesting",
             dependencies: ["HeraldPluginHost", "HeraldCore", .product(name: "Logging", package: "swift-log")],
@@ -183,7 +199,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HeraldIngestTests",
-            dependencies: ["HeraldIngest", "HeraldCore"],
+            dependencies: ["HeraldIngest", "HeraldCore", "HeraldFuzzTargets"],
             swiftSettings: strict
         ),
         .testTarget(

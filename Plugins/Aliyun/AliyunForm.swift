@@ -33,7 +33,7 @@ struct AliyunForm {
             ("namespace", mapped("namespace")),
             ("preTriggerLevel", event.previousLevel.map(Self.triggerLevel) ?? ""),
             ("ruleId", mapped("ruleId")),
-            ("timestamp", time.map { String(Int64(($0.timeIntervalSince1970 * 1000).rounded())) } ?? ""),
+            ("timestamp", time.flatMap { Int64(exactly: ($0.timeIntervalSince1970 * 1000).rounded()) }.map(String.init) ?? ""),
             ("triggerLevel", Self.triggerLevel(event.eventLevel)),
             ("userId", userId),
         ]

@@ -71,6 +71,8 @@ struct Config: Decodable, Sendable {
     }
 
     func validate() throws(ConfigProblem) {
+        // Also in the schema; checked here too, as it sizes a thread pool.
+        guard (1...64).contains(maxConnections) else { throw ConfigProblem(field: "max_connections", "must be 1-64") }
         guard let url = Self.normalisedServer(server) else {
             throw ConfigProblem(field: "server", "expected smtp://host[:port] or smtps://host[:port], found \"\(server)\"")
         }

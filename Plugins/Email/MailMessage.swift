@@ -24,10 +24,13 @@ struct MailMessage {
             // RFC 3834: an automatic message; vacation responders stay quiet.
             ("Auto-Submitted", "auto-generated"),
         ]
-        headers += extraHeaders
+        // Extra values come from the event (its id is the sender's): encoded
+        // words, so a CR/LF in them can never start a header of its own.
+        headers += extraHeaders.map { ($0, Self.encodedWords($1)) }
         var out = headers.map { "\($0): \($1)\r\n" }.joined()
         if let html {
-            let boundary = "herald-\(messageID.utf8.reduce(UInt64(14695981039346656037)) { ($0 ^ UInt64($1)) &* 1099511628211 })"
+            // Random, so no rendered body can guess it and forge a part.
+            let boundary = "herald-\(UUID().uuidString)"
             out += "Content-Type: multipart/alternative; boundary=\"\(boundary)\"\r\n\r\n"
             out += "--\(boundary)\r\n" + Self.part(text, type: "text/plain")
             out += "\r\n--\(boundary)\r\n" + Self.part(html, type: "text/html")

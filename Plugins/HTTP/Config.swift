@@ -1,5 +1,6 @@
 import Foundation
 import HeraldPluginKit
+import HTTPSupport
 
 /// The HTTP channel's endpoint config. Each option appears once here and
 /// once in `Config.schema`; README.md's table lists them.
@@ -57,6 +58,8 @@ struct Config: Decodable, Sendable {
     }
 
     func validate() throws(ConfigProblem) {
+        // Also in the schema; checked here too, as it sizes libcurl's pool.
+        guard (1...1024).contains(maxConnections) else { throw ConfigProblem(field: "max_connections", "must be 1-1024") }
         guard Self.methods.contains(method) else {
             throw ConfigProblem(field: "method", "expected POST, PUT or PATCH, found \"\(method)\"")
         }
@@ -66,8 +69,13 @@ struct Config: Decodable, Sendable {
         if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
             throw ConfigProblem(field: "ca_file", "cannot read \(caFile)")
         }
-        for name in headers.keys where name.isEmpty || name.contains(where: { $0 == ":" || $0.isWhitespace }) {
-            throw ConfigProblem(field: "headers.\(name)", "not a valid header name")
+        for (name, value) in headers.sorted(by: { $0.key < $1.key }) {
+            if let problem = HeaderField.problem(name: name, value: value) {
+                throw ConfigProblem(field: "headers.\(name)", problem)
+            }
+        }
+        if let problem = HeaderField.problem(name: "Content-Type", value: contentType) {
+            throw ConfigProblem(field: "content_type", problem)
         }
     }
 

@@ -101,6 +101,13 @@ public final class Sender: @unchecked Sendable {
     private var idleHandles: [UnsafeMutableRawPointer] = []
 
     private func start(_ request: Request, _ completion: Completion) {
+        // Checked at config load; checked again here as the last line before the wire.
+        for (name, value) in request.headers {
+            if let problem = HeaderField.problem(name: name, value: value) {
+                completion(.fail("header \(name): \(problem)"))
+                return
+            }
+        }
         guard let easy = idleHandles.popLast() ?? curl_easy_init() else {
             completion(.retry("libcurl could not allocate a handle"))
             return

@@ -76,6 +76,12 @@ struct Config: Decodable, Sendable {
             throw ConfigProblem(field: "interface", "no network interface \"\(interface)\" on this host")
         }
         guard (64...262_144).contains(snaplen) else { throw ConfigProblem(field: "snaplen", "must be 64-262144") }
+        // Also in the schema; checked here too, as they size files and loops.
+        for (field, value, least) in [("max_file_bytes", maxFileBytes, 1024), ("max_file_seconds", maxFileSeconds, 1),
+                                      ("max_files", maxFiles, 1), ("max_capture_seconds", maxCaptureSeconds, 1)]
+        where value < least {
+            throw ConfigProblem(field: field, "must be at least \(least)")
+        }
         guard enableLevels.isDisjoint(with: disableLevels) else {
             throw ConfigProblem(field: "disable_levels", "shares levels with enable_levels")
         }

@@ -76,7 +76,13 @@ struct PagerDutyEvent: Encodable {
     static func dedupKey(_ key: String) -> String {
         guard key.utf8.count > 255 else { return key }
         let hash = key.utf8.reduce(UInt64(14695981039346656037)) { ($0 ^ UInt64($1)) &* 1099511628211 }
-        return String(key.prefix(200)) + "#" + String(hash, radix: 16)
+        // Cut on bytes, at a character boundary: 200 characters can be 800 bytes.
+        var kept = ""
+        for character in key {
+            guard kept.utf8.count + character.utf8.count <= 200 else { break }
+            kept.append(character)
+        }
+        return kept + "#" + String(hash, radix: 16)
     }
 
     /// The body, within 512 KB: custom details are cut down (longest values

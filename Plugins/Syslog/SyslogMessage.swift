@@ -45,7 +45,8 @@ struct SyslogMessage {
     static func framed(_ message: [UInt8], _ framing: Config.Framing) -> [UInt8] {
         switch framing {
         case .octetCounting: Array("\(message.count) ".utf8) + message
-        case .newline: message.map { $0 == 0x0A ? 0x20 : $0 } + [0x0A]
+        // A CR ends a line for many receivers too.
+        case .newline: message.map { $0 == 0x0A || $0 == 0x0D ? 0x20 : $0 } + [0x0A]
         }
     }
 
@@ -55,9 +56,13 @@ struct SyslogMessage {
                           ("status", event.status), ("object", event.objectID), ("policy", event.policy),
                           ("team", event.team), ("dedup_key", event.dedupKey), ("starts_at", event.startsAt)]
         if let endsAt = event.endsAt { parameters.append(("ends_at", endsAt)) }
-        // Each value capped, so the header stays within a datagram whatever the alert says.
+        // Each value capped, so the header stays within a datagram whatever
+        // the alert says, and control characters (CR, LF, NUL...) made
+        // spaces: a receiver that writes a line per message must not see
+        // a header split into lines of the sender's choosing.
         let text = parameters.map { name, value in
-            let capped = String(decoding: Self.prefix(of: Array(value.utf8), fitting: 128), as: UTF8.self)
+            let flat = Array(value.utf8).map { $0 < 0x20 || $0 == 0x7F ? UInt8(ascii: " ") : $0 }
+            let capped = String(decoding: Self.prefix(of: flat, fitting: 128), as: UTF8.self)
             let escaped = capped.replacingOccurrences(of: "\\", with: "\\\\")
                 .replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "]", with: "\\]")
             return " \(name)=\"\(escaped)\""

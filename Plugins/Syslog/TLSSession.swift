@@ -111,7 +111,7 @@ final class TLSSession {
                 throw .tls(Self.lastError())
             }
             var entry = pollfd(fd: socket, events: events, revents: 0)
-            let remaining = Int32(max(0, deadline.timeIntervalSinceNow * 1000))
+            let remaining = Transport.millisecondsLeft(until: deadline)
             guard remaining > 0, poll(&entry, 1, remaining) > 0 else { throw .timedOut }
         }
     }

@@ -108,11 +108,18 @@ final class Transport {
     private func wait(_ fd: Int32, for events: Int16, until deadline: Date) -> Bool {
         var entry = pollfd(fd: fd, events: events, revents: 0)
         while true {
-            let remaining = Int32(max(0, deadline.timeIntervalSinceNow * 1000))
-            let ready = poll(&entry, 1, remaining)
+            let ready = poll(&entry, 1, Self.millisecondsLeft(until: deadline))
             if ready > 0 { return true }
             if ready == 0 || errno != EINTR { return false }
         }
+    }
+}
+
+extension Transport {
+    /// Time left before `deadline` as poll(2) takes it, clamped to 0...Int32.max ms.
+    static func millisecondsLeft(until deadline: Date) -> Int32 {
+        let left = deadline.timeIntervalSinceNow * 1000
+        return left.isFinite ? Int32(min(max(0, left), Double(Int32.max))) : 0
     }
 }
 

@@ -60,10 +60,10 @@ public struct ConfigSchema: Sendable {
         switch value {
         case .string(let text):
             if case .number(let min)? = schema["minLength"], Double(text.count) < min {
-                throw SchemaError(path: path, message: "\(name): shorter than \(Int(min)) characters")
+                throw SchemaError(path: path, message: "\(name): shorter than \(JSONValue.number(min).jsonText) characters")
             }
             if case .number(let max)? = schema["maxLength"], Double(text.count) > max {
-                throw SchemaError(path: path, message: "\(name): longer than \(Int(max)) characters")
+                throw SchemaError(path: path, message: "\(name): longer than \(JSONValue.number(max).jsonText) characters")
             }
             if let pattern = schema["pattern"]?.stringValue,
                let regex = try? NSRegularExpression(pattern: pattern),
@@ -79,7 +79,7 @@ public struct ConfigSchema: Sendable {
             }
         case .array(let items):
             if case .number(let min)? = schema["minItems"], Double(items.count) < min {
-                throw SchemaError(path: path, message: "\(name): needs at least \(Int(min)) items")
+                throw SchemaError(path: path, message: "\(name): needs at least \(JSONValue.number(min).jsonText) items")
             }
             if let itemSchema = schema["items"] {
                 for (index, item) in items.enumerated() {

@@ -11,13 +11,13 @@ struct FormBody {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             func decode(_ part: Substring) throws(IngestError) -> String {
                 guard let decoded = part.replacingOccurrences(of: "+", with: " ").removingPercentEncoding else {
-                    throw .invalid(String(parts[0].prefix(64)), "bad percent-encoding or not UTF-8")
+                    throw .invalid(parts[0].isEmpty ? "body" : String(parts[0].prefix(64)), "bad percent-encoding or not UTF-8")
                 }
                 return decoded
             }
             let name = try decode(parts[0])
             // One meaning per field, as ingest's JSON refuses repeated keys.
-            guard values[name] == nil else { throw .invalid(String(name.prefix(64)), "given twice") }
+            guard values[name] == nil else { throw .invalid(FieldPath.name(String(name.prefix(64))), "given twice") }
             values[name] = parts.count > 1 ? try decode(parts[1]) : ""
         }
         self.values = values

@@ -60,7 +60,7 @@ struct HuaweiEvent: Decodable {
         id = try c.decodeIfPresent(String.self, forKey: .id)
         if let id, id.isEmpty { throw IngestError(at("id"), "must not be empty (leave it out for a new one)") }
         func time(_ key: Keys) throws -> Date? {
-            guard let milliseconds = try c.decodeIfPresent(Int64.self, forKey: key) else { return nil }
+            guard let milliseconds = try c.decodeWholeNumber(forKey: key, at: at(key.stringValue)) else { return nil }
             guard let date = EventLimits.date(milliseconds: milliseconds) else {
                 throw IngestError(at(key.stringValue), "\(EventLimits.rangeMessage) (Unix milliseconds)")
             }
@@ -72,7 +72,7 @@ struct HuaweiEvent: Decodable {
         if let startsAt, let endsAt, endsAt < startsAt {
             throw IngestError(at("ends_at"), "must not be before starts_at (0 means not cleared)")
         }
-        timeout = try c.decodeIfPresent(Int64.self, forKey: .timeout)
+        timeout = try c.decodeWholeNumber(forKey: .timeout, at: at("timeout"))
         if let timeout, timeout < 0 { throw IngestError(at("timeout"), "must not be negative") }
         let metadata = try c.decode([String: String].self, forKey: .metadata)
         self.metadata = metadata

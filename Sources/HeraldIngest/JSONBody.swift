@@ -66,9 +66,38 @@ enum FieldPath {
     static func of(_ codingPath: [any CodingKey], _ key: String? = nil) -> String {
         var path = codingPath.reduce("") { path, key in
             if let index = key.intValue { return "\(path)[\(index)]" }
-            return path.isEmpty ? key.stringValue : "\(path).\(key.stringValue)"
+            return path.isEmpty ? name(key.stringValue) : "\(path).\(name(key.stringValue))"
         }
         if let key { path = path.isEmpty ? key : "\(path).\(key)" }
         return path
+    }
+
+    /// A key as a path names it: the empty key as `""`, so a field is never nameless.
+    static func name(_ key: String) -> String { key.isEmpty ? "\"\"" : key }
+}
+
+extension KeyedDecodingContainer {
+    /// A JSON number that must be a whole number, however it is written
+    /// (`1000`, `1e3`), as Int64; nil when the key is absent.
+    ///
+    /// Read as a Double, so an out-of-range or fractional number is refused
+    /// naming the key (Foundation's own Int64 decoding reports such numbers
+    /// without their place). Exact for every integer up to 2^53, which
+    /// covers every time and timeout ingest accepts; larger ones only need
+    /// to be told apart as too large.
+    func decodeWholeNumber(forKey key: Key, at field: String) throws -> Int64? {
+        guard contains(key), try !decodeNil(forKey: key) else { return nil }
+        let number: Double
+        do {
+            number = try decode(Double.self, forKey: key)
+        } catch DecodingError.typeMismatch {
+            throw IngestError(field, "expected an integer")
+        } catch {
+            throw IngestError(field, "expected an integer in range")
+        }
+        guard number.isFinite, number == number.rounded() else { throw IngestError(field, "expected an integer") }
+        // Int64(exactly:) is nil past Int64's range: clamp to the edge, the
+        // callers only check a range far inside it.
+        return Int64(exactly: number) ?? (number < 0 ? .min : .max)
     }
 }

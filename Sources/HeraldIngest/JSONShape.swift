@@ -113,7 +113,7 @@ enum JSONShape {
                     if keys.count > 16 { keySet = Set(keys); keys = [] }
                 }
                 if repeated {
-                    throw .duplicate(path: Self.describe(path), key: String(decoding: key, as: UTF8.self))
+                    throw .duplicate(path: Self.describe(path), key: FieldPath.name(String(decoding: key, as: UTF8.self)))
                 }
                 skipWhitespace()
                 try expect(UInt8(ascii: ":"))
@@ -248,7 +248,7 @@ enum JSONShape {
             for step in path {
                 switch step {
                 case .index(let index): text += "[\(index)]"
-                case .key(let key): text += (text.isEmpty ? "" : ".") + String(decoding: key, as: UTF8.self)
+                case .key(let key): text += (text.isEmpty ? "" : ".") + FieldPath.name(String(decoding: key, as: UTF8.self))
                 }
             }
             return text

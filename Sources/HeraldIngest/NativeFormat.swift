@@ -83,10 +83,10 @@ struct NativeEvent: Decodable {
         if let startsAt, let endsAt, endsAt < startsAt {
             throw IngestError(at(.endsAt), "must not be before starts_at")
         }
-        let timeout = try c.decodeIfPresent(Int.self, forKey: .timeout)
+        let timeout = try c.decodeWholeNumber(forKey: .timeout, at: at(.timeout))
         if let timeout, timeout < 0 { throw IngestError(at(.timeout), "must not be negative") }
         // Clamped, as documented: a timeout past a year is a year.
-        self.timeout = timeout.map { min($0, EventLimits.maxTimeoutSeconds) }
+        self.timeout = timeout.map { Int(min($0, Int64(EventLimits.maxTimeoutSeconds))) }
         policy = try c.decodeIfPresent(String.self, forKey: .policy)
     }
 

@@ -23,7 +23,8 @@ public final class PluginInstance: @unchecked Sendable {
     public func submit(deliveryID: String, attempt: Int, timeout: Double, eventJSON: [UInt8],
                        renderedJSON: [UInt8]) async -> DeliveryOutcome {
         let token = CompletionBridge.shared.nextToken()
-        let timeoutMs = UInt64(max(1, timeout * 1000))
+        // The config holds timeouts to a day; clamp anyway, as the ABI's field is 32 bits.
+        let timeoutMs = timeout.isFinite ? UInt64(min(max(1, timeout * 1000), Double(UInt32.max))) : UInt64(UInt32.max)
         return await CompletionBridge.shared.await(token: token, channel: plugin.channel, logger: plugin.logger,
                                                    timeoutMs: timeoutMs) {
             deliveryID.withCString { id in

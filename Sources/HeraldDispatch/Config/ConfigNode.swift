@@ -57,8 +57,25 @@ struct ConfigNode {
     }
 
     func int(min: Int = .min, max: Int = .max) throws(ConfigError) -> Int {
-        guard let value = node.int else { throw error("expected an integer, found \"\(node.string ?? "?")\"") }
+        guard let value = integer else { throw error("expected an integer, found \"\(node.string ?? "?")\"") }
         guard value >= min, value <= max else { throw error("must be between \(min) and \(max), found \(value)") }
+        return value
+    }
+
+    /// A plain scalar written as a decimal integer that fits an Int.
+    ///
+    /// Not Yams's `Node.int`: it also reads YAML 1.1's base-60 numbers
+    /// ("1:30") and multiplies them without overflow checks, so a long
+    /// one ("1:2:3:4:5:6:7:8:9:10:11") traps.
+    private var integer: Int? {
+        guard case .scalar(let scalar) = node, scalar.style == .plain || scalar.style == .any else { return nil }
+        return Int(scalar.string)
+    }
+
+    /// A plain scalar written as a finite decimal number.
+    private var number: Double? {
+        guard case .scalar(let scalar) = node, scalar.style == .plain || scalar.style == .any,
+              let value = Double(scalar.string), value.isFinite else { return nil }
         return value
     }
 
@@ -67,18 +84,31 @@ struct ConfigNode {
         return value
     }
 
-    /// Seconds, from a number or a string with a unit: "500ms", "5s", "10m", "2h", "3d".
-    func duration() throws(ConfigError) -> Double {
-        if let seconds = node.float, node.string.map({ Double($0) != nil }) ?? false {
-            guard seconds >= 0 else { throw error("must not be negative") }
-            return seconds
+    /// Seconds, from a number or a string with a unit: "500ms", "5s", "10m",
+    /// "2h", "3d"; at most `max` (a year unless said otherwise).
+    func duration(max: Double = 366 * 86_400) throws(ConfigError) -> Double {
+        var seconds = number
+        if seconds == nil {
+            let text = try string().trimmingCharacters(in: .whitespaces).lowercased()
+            let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
+            for (suffix, factor) in units where text.hasSuffix(suffix) {
+                if let value = Double(text.dropLast(suffix.count)), value.isFinite {
+                    seconds = value * factor
+                    break
+                }
+            }
         }
-        let text = try string().trimmingCharacters(in: .whitespaces).lowercased()
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
-        for (suffix, factor) in units where text.hasSuffix(suffix) {
-            if let number = Double(text.dropLast(suffix.count)), number >= 0 { return number * factor }
+        guard let seconds else {
+            throw error("expected a duration such as 30s, 5m, 2h or 3d, found \"\(node.string ?? "?")\"")
         }
-        throw error("expected a duration such as 30s, 5m, 2h or 3d, found \"\(text)\"")
+        guard seconds >= 0 else { throw error("must not be negative") }
+        guard seconds <= max else { throw error("must be at most \(Self.describe(seconds: max))") }
+        return seconds
+    }
+
+    private static func describe(seconds: Double) -> String {
+        seconds >= 86400 && seconds.truncatingRemainder(dividingBy: 86400) == 0 ? "\(Int(seconds / 86400))d"
+            : seconds >= 1 ? "\(Int(seconds))s" : "\(Int(seconds * 1000))ms"
     }
 
     /// The node as JSON, for a channel config the plugin's schema checks.
@@ -88,8 +118,8 @@ struct ConfigNode {
             if scalar.style != .plain { return .string(scalar.string) }
             if node.null != nil { return .null }
             if let value = node.bool { return .bool(value) }
-            if let value = node.int { return .number(Double(value)) }
-            if let value = node.float { return .number(value) }
+            if let value = integer { return .number(Double(value)) }
+            if let value = number { return .number(value) }
             return .string(scalar.string)
         case .sequence:
             var items: [JSONValue] = []

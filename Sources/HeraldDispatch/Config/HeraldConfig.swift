@@ -84,7 +84,9 @@ public struct HeraldConfig: Sendable {
         }
         if let huawei = top["huawei"] {
             let fields = try huawei.mapping(allowed: ["default_timeout"])
-            if let timeout = fields["default_timeout"] { config.defaultTimeoutSeconds = Int(try timeout.duration()) }
+            if let timeout = fields["default_timeout"] {
+                config.defaultTimeoutSeconds = EventLimits.timeoutSeconds(try timeout.duration(max: Double(EventLimits.maxTimeoutSeconds)))
+            }
         }
         let catalog = loadPlugins(config.pluginDirectories)
         try config.readTeams(top["teams"])
@@ -131,7 +133,7 @@ public struct HeraldConfig: Sendable {
                             projectIDs: try fields["project_ids"]?.strings() ?? [])
             guard !teams.contains(where: { $0.name == team.name }) else { throw name.error("team \"\(team.name)\" is declared twice") }
             for token in team.tokens where !tokensSeen.insert(token).inserted {
-                throw fields["tokens"]!.error("a token is given to two teams")
+                throw (fields["tokens"] ?? item).error("a token is given to two teams")
             }
             teams.append(team)
         }
@@ -169,10 +171,11 @@ public struct HeraldConfig: Sendable {
             if let cycle = fields["push_cycle"] { endpoint.throttle.pushCycleSeconds = try cycle.duration() }
             if let frequency = fields["push_frequency"] { endpoint.throttle.pushFrequency = try frequency.int(min: 0) }
             if let retries = fields["retries"] { endpoint.retry.retries = try retries.int(min: 0, max: 100) }
-            if let backoff = fields["backoff"] { endpoint.retry.initialBackoffSeconds = try backoff.duration() }
-            if let maxBackoff = fields["max_backoff"] { endpoint.retry.maxBackoffSeconds = try maxBackoff.duration() }
+            if let backoff = fields["backoff"] { endpoint.retry.initialBackoffSeconds = try backoff.duration(max: 86400) }
+            if let maxBackoff = fields["max_backoff"] { endpoint.retry.maxBackoffSeconds = try maxBackoff.duration(max: 86400) }
             if let timeout = fields["timeout"] {
-                endpoint.timeoutSeconds = try timeout.duration()
+                // A day at most: the ABI hands plugins the timeout in 32-bit milliseconds.
+                endpoint.timeoutSeconds = try timeout.duration(max: 86400)
                 guard endpoint.timeoutSeconds > 0 else { throw timeout.error("must be more than 0") }
             }
             if let inFlight = fields["max_in_flight"] { endpoint.maxInFlight = try inFlight.int(min: 1, max: 10000) }

@@ -18,7 +18,8 @@ extension BlockingChannelPlugin {
             // The host gives up on a message at its deadline and sends it
             // again: one that waited it out here is not sent as well (that
             // would deliver it twice), and the rest get only the time left.
-            let left = Double(Int64(deadline.uptimeNanoseconds) - Int64(DispatchTime.now().uptimeNanoseconds)) / 1e9
+            let (now, end) = (DispatchTime.now().uptimeNanoseconds, deadline.uptimeNanoseconds)
+            let left = end > now ? Double(end - now) / 1e9 : 0
             guard left > 0 else {
                 completion(.retry("waited \(message.timeout) s for a free worker; try again"))
                 return

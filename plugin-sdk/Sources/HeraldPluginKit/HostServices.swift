@@ -56,10 +56,13 @@ public final class Completion: Sendable {
         case .retry(let reason, let after): (HERALD_RETRY, after, reason)
         case .fail(let reason): (HERALD_FAIL, nil, reason)
         }
+        // A receiver's Retry-After can be any number: clamp it to a day
+        // (NaN to 0) before it becomes milliseconds.
+        let afterMs = UInt64(min(max(0, after ?? 0), 86_400) * 1000)
         var text = reason
         text.withUTF8 { bytes in
             bytes.withMemoryRebound(to: CChar.self) {
-                host.table.pointee.complete(token, code, UInt64(max(0, (after ?? 0) * 1000)), $0.baseAddress, $0.count)
+                host.table.pointee.complete(token, code, afterMs, $0.baseAddress, $0.count)
             }
         }
     }

@@ -1,0 +1,85 @@
+import Foundation
+import HeraldCore
+import HeraldDispatch
+import HeraldIngest
+import HeraldPluginHost
+import Logging
+
+/// The libFuzzer targets: every ingest parser and the config loader, each
+/// taking arbitrary bytes. An input must end in events or a typed error;
+/// anything else (a trap, an event outside `EventLimits`, an untyped
+/// error) stops the fuzzer with the input saved.
+public enum FuzzTargets {
+    public static let names = ["native", "huawei", "alertmanager-api", "alertmanager-webhook", "aliyun", "tencent",
+                               "pagerduty", "config"]
+
+    /// Runs one input through the target `name`.
+    public static func run(_ name: String, _ data: [UInt8]) {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        do {
+            switch name {
+            case "native": check(try NativeFormat.events(body: data, team: "fuzz", now: now))
+            case "huawei":
+                check(try HuaweiFormat.events(body: data, team: "fuzz", clear: false, defaultTimeout: 600, now: now))
+                check(try HuaweiFormat.events(body: data, team: "fuzz", clear: true, defaultTimeout: 600, now: now))
+            case "alertmanager-api": check(try AlertmanagerFormat.apiEvents(body: data, team: "fuzz", now: now))
+            case "alertmanager-webhook": check(try AlertmanagerFormat.webhookEvents(body: data, team: "fuzz", now: now))
+            case "aliyun": check([try AliyunFormat.event(body: data, team: "fuzz", now: now)])
+            case "tencent": check([try TencentFormat.event(body: data, team: "fuzz", now: now).event])
+            case "pagerduty":
+                let event = try PagerDutyFormat.parse(body: data)
+                if let triggered = event.event(team: "fuzz", now: now) {
+                    check([triggered, PagerDutyEvent.resolving(triggered, now: now)])
+                }
+            case "config": config(data)
+            default: fatalError("no fuzz target named \(name) (known: \(names.joined(separator: ", ")))")
+            }
+        } catch {
+            // A typed refusal is a good answer: it becomes a 400 naming the field.
+            guard !error.field.isEmpty, !error.message.isEmpty else { fatalError("an error naming no field: \(error)") }
+        }
+    }
+
+    /// What every accepted event must hold to, so nothing downstream
+    /// (stored JSON, templates, plugins' time formats) can overflow.
+    static func check(_ events: [Event]) {
+        for event in events {
+            precondition(EventLimits.contains(event.startsAt), "starts_at out of range: \(event.startsAt)")
+            if let endsAt = event.endsAt { precondition(EventLimits.contains(endsAt), "ends_at out of range: \(endsAt)") }
+            if let timeout = event.timeoutSeconds {
+                precondition((0...EventLimits.maxTimeoutSeconds).contains(timeout), "timeout out of range: \(timeout)")
+            }
+            precondition(!event.id.isEmpty && !event.name.isEmpty && !event.objectID.isEmpty, "an empty key field")
+            // The event as plugins and templates will see it.
+            let push = Push(event: event, policy: "p", endpoint: "e", level: event.pushLevel, deliveryID: "herald-1")
+            let json = JSONValue.object(push.fields).jsonText
+            precondition((try? JSONValue.parse(json)) != nil, "the event JSON does not parse back")
+        }
+    }
+
+    /// Plugins the config target checks endpoint configs against: the
+    /// folders in HERALD_FUZZ_PLUGINS (colon-separated), loaded once.
+    nonisolated(unsafe) static var catalog: PluginCatalog = {
+        // nonisolated(unsafe): libFuzzer calls the target from one thread only.
+        let directories = ProcessInfo.processInfo.environment["HERALD_FUZZ_PLUGINS"]?.split(separator: ":").map(String.init) ?? []
+        return PluginLoader(logger: Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() }))
+            .load(directories: directories)
+    }()
+
+    static func config(_ data: [UInt8]) {
+        let text = String(decoding: data, as: UTF8.self)
+        do {
+            let (config, _) = try HeraldConfig.parse(yaml: text, file: "fuzz.yaml") { _ in catalog }
+            for endpoint in config.endpoints {
+                precondition(endpoint.timeoutSeconds.isFinite && endpoint.timeoutSeconds > 0, "timeout \(endpoint.timeoutSeconds)")
+                precondition(endpoint.throttle.pushCycleSeconds.isFinite, "push_cycle \(endpoint.throttle.pushCycleSeconds)")
+                precondition(endpoint.retry.initialBackoffSeconds.isFinite && endpoint.retry.maxBackoffSeconds.isFinite,
+                             "backoff \(endpoint.retry)")
+                _ = endpoint.retry.delay(afterAttempt: 1, retryAfter: nil, unitRandom: 0.5)
+            }
+            precondition((0...EventLimits.maxTimeoutSeconds).contains(config.defaultTimeoutSeconds), "default_timeout")
+        } catch {
+            precondition(!error.description.isEmpty, "a config error with no message")
+        }
+    }
+}
