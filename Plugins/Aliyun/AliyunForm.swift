@@ -24,7 +24,8 @@ struct AliyunForm {
         fields = [
             ("alertName", mapped("alertName")),
             ("alertState", event.isResolved ? "OK" : dataMissing ? "INSUFFICIENT_DATA" : "ALERT"),
-            ("curValue", mapped("curValue")),
+            // Without a value, the alert's state as a number, as a 0/1 metric would give it.
+            ("curValue", config.fields["curValue"]?.value(in: event) ?? (event.isResolved ? "0" : "1")),
             ("dimensions", dimensions),
             ("expression", mapped("expression")),
             ("instanceName", mapped("instanceName")),

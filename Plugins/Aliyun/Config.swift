@@ -25,13 +25,13 @@ struct Config: Decodable, Sendable {
         "alertName": FieldSources(["name"]),
         "curValue": FieldSources(["annotations.value", "annotations.curValue"]),
         "dimensions": FieldSources(["annotations.dimensions", "labels.dimensions"]),
-        "expression": FieldSources(["annotations.expression"]),
+        "expression": FieldSources(["annotations.expression", "policy_matchers"]),
         "instanceName": FieldSources(["labels.instanceName", "object_id"]),
         "metricName": FieldSources(["labels.metric", "labels.metricName", "name"]),
-        "metricProject": FieldSources(["labels.metricProject"]),
-        "namespace": FieldSources(["labels.namespace"]),
+        "metricProject": FieldSources(["labels.metricProject", "team"]),
+        "namespace": FieldSources(["labels.namespace", "team"]),
         "ruleId": FieldSources(["labels.ruleId", "policy"]),
-        "userId": FieldSources(["labels.userId"]),
+        "userId": FieldSources(["labels.userId", "team"]),
     ]
 
     private enum Keys: String, CodingKey {

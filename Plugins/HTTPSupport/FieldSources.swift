@@ -2,7 +2,7 @@ public import HeraldPluginKit
 
 /// Where a callback adapter takes a field's value from, in order of
 /// preference: `labels.KEY`, `annotations.KEY`, an event field (`name`,
-/// `object_id`, `id`, `policy`, `team`, `level`, `event_level`, `status`,
+/// `object_id`, `id`, `policy`, `policy_matchers`, `team`, `level`, `event_level`, `status`,
 /// `dedup_key`, `starts_at`, `ends_at`), or `=text` for a fixed value.
 public struct FieldSources: Sendable, Equatable {
     public var sources: [String]
@@ -24,8 +24,8 @@ public struct FieldSources: Sendable, Equatable {
         return nil
     }
 
-    static let eventFields = ["name", "object_id", "id", "policy", "team", "level", "event_level", "status",
-                                     "dedup_key", "starts_at", "ends_at"]
+    static let eventFields = ["name", "object_id", "id", "policy", "policy_matchers", "team", "level", "event_level",
+                              "status", "dedup_key", "starts_at", "ends_at"]
 
     static func eventField(_ name: String, _ event: Event) -> String? {
         switch name {
@@ -33,6 +33,7 @@ public struct FieldSources: Sendable, Equatable {
         case "object_id": event.objectID
         case "id": event.id
         case "policy": event.policy
+        case "policy_matchers": event.policyMatchers
         case "team": event.team
         case "level": event.level.rawValue
         case "event_level": event.eventLevel.rawValue

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Decides which events of a team go to which of its endpoints.
 ///
 /// A policy matches an event when every matcher matches its labels (a
@@ -15,6 +17,16 @@ public struct Policy: Sendable, Equatable {
         self.team = team
         self.matchers = matchers
         self.endpoints = endpoints
+    }
+
+    /// The matchers as a Prometheus-style selector, `{service="api", env!~"dev|test"}`;
+    /// `{}` for a policy that takes every event.
+    public var selector: String {
+        let parts = matchers.map { matcher in
+            let value = matcher.value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            return "\(matcher.label)\(matcher.op.rawValue)\"\(value)\""
+        }
+        return "{\(parts.joined(separator: ", "))}"
     }
 
     public func matches(_ event: Event) -> Bool {

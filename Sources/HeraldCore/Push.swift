@@ -11,15 +11,18 @@ public struct Push: Sendable {
     /// The level last pushed for this key before this one, if any.
     public var previousLevel: Level?
     public var deliveryID: String
+    /// The policy's matchers as a selector (`Policy.selector`), when known.
+    public var policyMatchers: String?
 
     public init(event: Event, policy: String, endpoint: String, level: Level, previousLevel: Level? = nil,
-                deliveryID: String) {
+                deliveryID: String, policyMatchers: String? = nil) {
         self.event = event
         self.policy = policy
         self.endpoint = endpoint
         self.level = level
         self.previousLevel = previousLevel
         self.deliveryID = deliveryID
+        self.policyMatchers = policyMatchers
     }
 
     /// A key that stays the same for every push about one alert of one
@@ -49,6 +52,7 @@ public struct Push: Sendable {
         ]
         if let endsAt = event.endsAt { fields["ends_at"] = .string(Timestamp.iso8601(endsAt)) }
         if let previousLevel { fields["previous_level"] = .string(previousLevel.rawValue) }
+        if let policyMatchers { fields["policy_matchers"] = .string(policyMatchers) }
         return fields
     }
 }

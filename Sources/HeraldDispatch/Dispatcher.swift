@@ -76,6 +76,7 @@ public final class Dispatcher: Service {
 
     private func openWorkers() async throws -> [String: EndpointWorker] {
         var workers: [String: EndpointWorker] = [:]
+        let selectors = Dictionary(config.policies.map { ($0.id, $0.selector) }) { first, _ in first }
         for endpoint in config.endpoints {
             guard let plugin = catalog.plugins[endpoint.channel] else { continue }
             var fields = plugin.defaultTemplates
@@ -86,6 +87,7 @@ public final class Dispatcher: Service {
                 let templates = try TemplateSet(fields: fields)
                 let instance = try await offPool { () throws(PluginConfigError) in try plugin.open(config: endpoint.config) }
                 workers[endpoint.name] = EndpointWorker(endpoint: endpoint, instance: instance, templates: templates,
+                                                        policySelectors: selectors,
                                                         pipeline: pipeline, store: store,
                                                         memoryLimit: config.backlogInMemory, logger: logger)
             } catch {

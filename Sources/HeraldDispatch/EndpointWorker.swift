@@ -12,6 +12,8 @@ actor EndpointWorker {
     let endpoint: Endpoint
     private let instance: PluginInstance
     private let templates: TemplateSet
+    /// Each policy's matchers as a selector, for the event's `policy_matchers`.
+    private let policySelectors: [String: String]
     private let pipeline: Pipeline
     private let logger: Logger
 
@@ -35,8 +37,9 @@ actor EndpointWorker {
     private var waiting: CheckedContinuation<Void, Never>?
     private var stopping = false
 
-    init(endpoint: Endpoint, instance: PluginInstance, templates: TemplateSet, pipeline: Pipeline, store: any Store,
-         memoryLimit: Int = 10_000, logger: Logger) {
+    init(endpoint: Endpoint, instance: PluginInstance, templates: TemplateSet, policySelectors: [String: String],
+         pipeline: Pipeline, store: any Store, memoryLimit: Int = 10_000, logger: Logger) {
+        self.policySelectors = policySelectors
         self.endpoint = endpoint
         self.store = store
         self.memoryLimit = memoryLimit
@@ -175,7 +178,9 @@ actor EndpointWorker {
     }
 
     private func prepare(_ delivery: PendingDelivery) -> Result<([UInt8], [UInt8]), TemplateError> {
-        let fields = delivery.push.fields
+        var push = delivery.push
+        push.policyMatchers = policySelectors[push.policy]
+        let fields = push.fields
         do {
             let rendered = try templates.render(fields)
             let event = Array(JSONValue.object(fields).jsonText.utf8)

@@ -80,10 +80,11 @@ public enum PluginConformance {
     /// plugin's defaults) rendered against them.
     public static func push(_ event: Event, to instance: PluginInstance, config: JSONValue, level: Level? = nil,
                             policy: String = "p", previousLevel: Level? = nil, deliveryID: String? = nil,
-                            attempt: Int = 1, timeout: Double = 10) async -> DeliveryOutcome {
+                            attempt: Int = 1, timeout: Double = 10, policyMatchers: String? = nil) async -> DeliveryOutcome {
         let plugin = instance.plugin
         let push = Push(event: event, policy: policy, endpoint: "e", level: level ?? event.pushLevel,
-                        previousLevel: previousLevel, deliveryID: deliveryID ?? "delivery-\(event.id)")
+                        previousLevel: previousLevel, deliveryID: deliveryID ?? "delivery-\(event.id)",
+                        policyMatchers: policyMatchers)
         let fields = push.fields
         let templates = plugin.defaultTemplates.merging(
             config.objectValue?.compactMapValues(\.stringValue).filter { plugin.schema.templateFields.contains($0.key) }

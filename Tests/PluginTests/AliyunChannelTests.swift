@@ -101,6 +101,42 @@ struct AliyunChannelTests {
         #expect(values["dimensions"] == "{instanceId=i-2, region=cn-hangzhou}")
     }
 
+    /// CloudMonitor's 14 fields, each with a value taken from the event even
+    /// when the alert carries none of the labels and annotations that map to
+    /// them: the team for namespace, metricProject and userId, the policy's
+    /// matchers for expression, the state for curValue.
+    @Test func everyFieldHasAValueForABareAlert() async throws {
+        let receiver = try await HTTPReceiver(directory: try Repository.temporaryDirectory("herald-aliyun"))
+        defer { receiver.stop() }
+        let config = JSONValue.object(["url": .string(receiver.baseURL + "/aliyun")])
+        let instance = try Self.load().open(config: config)
+        defer { instance.close() }
+        let start = Date(timeIntervalSince1970: 1_795_000_000)
+        let firing = Event(id: "a-5", team: "ops", name: "Bare", level: .warning, objectID: "i-9", startsAt: start)
+        var resolved = firing
+        resolved.status = .resolved
+        resolved.endsAt = start.addingTimeInterval(5)
+        for event in [firing, resolved] {
+            let outcome = await PluginConformance.push(event, to: instance, config: config, policy: "web",
+                                                       policyMatchers: #"{service="api", env!~"dev|test"}"#)
+            #expect(outcome.name == "ok", "\(outcome)")
+        }
+        let requests = try await receiver.requests()
+        try #require(requests.count == 2)
+        for (index, request) in requests.enumerated() {
+            let values = Dictionary(uniqueKeysWithValues: Self.form(request.body))
+            #expect(values == [
+                "alertName": "Bare", "alertState": ["ALERT", "OK"][index], "curValue": ["1", "0"][index],
+                "dimensions": "{userId=ops, instanceId=i-9}", "expression": #"{service="api", env!~"dev|test"}"#,
+                "instanceName": "i-9", "metricName": "Bare", "metricProject": "ops", "namespace": "ops",
+                "preTriggerLevel": "", "ruleId": "web", "timestamp": ["1795000000000", "1795000005000"][index],
+                "triggerLevel": "WARN", "userId": "ops",
+            ])
+            // Every field but the first push's preTriggerLevel has a value.
+            #expect(values.filter { $0.value.isEmpty }.keys.sorted() == ["preTriggerLevel"])
+        }
+    }
+
     @Test(arguments: [
         (#"{"url":"ftp://x"}"#, "url"),
         (#"{"url":"http://x","fields":{"triggerLevel":"=CRITICAL"}}"#, "fields"),

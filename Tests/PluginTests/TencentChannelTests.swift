@@ -38,7 +38,8 @@ struct TencentChannelTests {
                            labels: ["region": "gz", "namespace": "qce/cvm", "appId": "1250000000", "uin": "100000000",
                                     "metric": "cpu_usage", "dimensions.unInstanceId": "ins-abc", "policyType": "cvm_device"],
                            annotations: ["value": "97.5", "threshold": "90", "calcType": ">", "unit": "%",
-                                         "period": "60", "periodNum": "1"],
+                                         "period": "60", "periodNum": "1", "alarmNotifyType": "continuousAlarm",
+                                         "alarmNotifyPeriod": "300"],
                            startsAt: start)
         var resolved = firing
         resolved.id = "t-2"
@@ -71,12 +72,75 @@ struct TencentChannelTests {
             let policy = try #require(body["alarmPolicyInfo"] as? [String: Any])
             #expect(policy["policyId"] as? String == "cpu" && policy["policyName"] as? String == "cpu")
             #expect(policy["policyType"] as? String == "cvm_device" && policy["policyTypeCName"] as? String == "")
-            #expect(policy["conditions"] as? [String: String] == [
+            let conditions = try #require(policy["conditions"] as? [String: Any])
+            #expect(conditions.filter { $0.key != "alarmNotifyPeriod" } as? [String: String] == [
                 "metricName": "cpu_usage", "metricShowName": "CPUHigh", "calcType": ">", "calcValue": "90",
                 "calcUnit": "%", "currentValue": "97.5", "historyValue": "", "unit": "%", "period": "60",
-                "periodNum": "1", "alarmNotifyType": "", "alarmNotifyPeriod": "", "alarmLevel": "Critical",
+                "periodNum": "1", "alarmNotifyType": "continuousAlarm", "alarmLevel": "Critical",
             ])
+            #expect(conditions["alarmNotifyPeriod"] as? Int == 300)
+            try Self.checkTypes(request.body)
         }
+    }
+
+    /// Tencent's metric-alarm sample, field by field: the JSON type of each
+    /// (`alarmNotifyPeriod` and `durationTime` are integers, the rest strings).
+    /// Fields marked optional are left out when the alert has no value for them.
+    static let seedTable: [(path: String, type: String, optional: Bool)] = [
+        ("sessionId", "string", false), ("alarmStatus", "string", false), ("alarmType", "string", false),
+        ("alarmObjInfo.region", "string", true), ("alarmObjInfo.namespace", "string", false),
+        ("alarmObjInfo.appId", "string", false), ("alarmObjInfo.uin", "string", false),
+        ("alarmObjInfo.dimensions.objId", "string", false), ("alarmObjInfo.dimensions.objName", "string", false),
+        ("alarmPolicyInfo.policyId", "string", false), ("alarmPolicyInfo.policyType", "string", false),
+        ("alarmPolicyInfo.policyName", "string", false), ("alarmPolicyInfo.policyTypeCName", "string", false),
+        ("alarmPolicyInfo.conditions.metricName", "string", false),
+        ("alarmPolicyInfo.conditions.metricShowName", "string", false),
+        ("alarmPolicyInfo.conditions.calcType", "string", true), ("alarmPolicyInfo.conditions.calcValue", "string", true),
+        ("alarmPolicyInfo.conditions.calcUnit", "string", true),
+        ("alarmPolicyInfo.conditions.currentValue", "string", false),
+        ("alarmPolicyInfo.conditions.historyValue", "string", false), ("alarmPolicyInfo.conditions.unit", "string", false),
+        ("alarmPolicyInfo.conditions.period", "string", false), ("alarmPolicyInfo.conditions.periodNum", "string", false),
+        ("alarmPolicyInfo.conditions.alarmNotifyType", "string", false),
+        ("alarmPolicyInfo.conditions.alarmNotifyPeriod", "integer", false),
+        ("firstOccurTime", "string", false), ("durationTime", "integer", false), ("recoverTime", "string", false),
+    ]
+
+    /// Checks a body against `seedTable` with Python's json module, an
+    /// independent parser that tells integers from strings.
+    static func checkTypes(_ body: String, absent: Set<String> = []) throws {
+        let script = """
+            import json, sys
+            body = json.load(open(sys.argv[1]))
+            for line in sys.argv[2:]:
+                path, want = line.split("=")
+                value = body
+                for key in path.split("."):
+                    value = value.get(key, "<absent>") if isinstance(value, dict) else "<absent>"
+                got = "<absent>" if value == "<absent>" else "integer" if type(value) is int else "string" if type(value) is str else type(value).__name__
+                print(path + "=" + got)
+            """
+        let wanted = seedTable.map { "\($0.path)=\(absent.contains($0.path) ? "<absent>" : $0.type)" }
+        let file = try Repository.temporaryDirectory("herald-tencent").appendingPathComponent("body.json")
+        try body.write(to: file, atomically: true, encoding: .utf8)
+        let output = try ChildProcess.run("/usr/bin/python3", ["-c", script, file.path] + wanted)
+        #expect(output.split(separator: "\n").map(String.init) == wanted)
+    }
+
+    /// A metric without a threshold: calcType, calcValue and calcUnit are
+    /// left out, as Tencent leaves them out; region too when none is known.
+    @Test func fieldsWithoutAValueAreLeftOutWhereTencentLeavesThemOut() async throws {
+        let receiver = try await HTTPReceiver(directory: try Repository.temporaryDirectory("herald-tencent"))
+        defer { receiver.stop() }
+        let config = JSONValue.object(["url": .string(Self.url(receiver))])
+        let instance = try Self.load().open(config: config)
+        defer { instance.close() }
+        let event = Event(id: "t-3", team: "ops", name: "Ping", level: .warning, objectID: "ins-1", startsAt: Date())
+        #expect(await PluginConformance.push(event, to: instance, config: config).name == "ok")
+        let request = try #require(try await receiver.requests().first)
+        try Self.checkTypes(request.body, absent: ["alarmObjInfo.region", "alarmPolicyInfo.conditions.calcType",
+                                                   "alarmPolicyInfo.conditions.calcValue",
+                                                   "alarmPolicyInfo.conditions.calcUnit"])
+        #expect(request.body.contains(#""alarmNotifyPeriod":0"#), "\(request.body)")
     }
 
     /// The password in the URL shows in no refusal or outcome, and the URL is a secret to the host.

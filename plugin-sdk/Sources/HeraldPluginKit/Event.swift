@@ -29,6 +29,8 @@ public struct Event: Decodable, Sendable {
     public let annotations: [String: String]
     public let team: String
     public let policy: String
+    /// The policy's matchers as a selector, `{service="api"}` (`{}`: every event).
+    public let policyMatchers: String?
     public let endpoint: String
     public let source: String
     /// RFC 3339 in UTC with milliseconds, as sent.
@@ -41,6 +43,7 @@ public struct Event: Decodable, Sendable {
         case id, name, level, status, labels, annotations, team, policy, endpoint, source
         case deliveryID = "delivery_id", dedupKey = "dedup_key", eventLevel = "event_level"
         case previousLevel = "previous_level", objectID = "object_id", startsAt = "starts_at", endsAt = "ends_at"
+        case policyMatchers = "policy_matchers"
     }
 }
 
