@@ -29,11 +29,19 @@ final class EmailChannel: BlockingChannelPlugin {
             subject: message.rendered["subject"] ?? "[\(event.level.rawValue)] \(event.name) on \(event.objectID)",
             text: message.rendered["body"] ?? event.name, html: message.rendered["html"],
             // The same on every attempt, so a receiver can drop a repeat.
-            messageID: "\(message.deliveryID)@\(config.from.address.split(separator: "@").last ?? "herald")",
+            messageID: "\(Self.dotAtom(message.deliveryID))@\(config.from.address.split(separator: "@").last ?? "herald")",
             date: Date(),
             extraHeaders: [("X-Herald-Event-ID", event.id), ("X-Herald-Level", event.level.rawValue)])
         return client.send(SMTPClient.Envelope(from: config.from.address, recipients: config.to.map(\.address),
                                                message: mail.bytes, timeoutMs: Int(message.timeout * 1000)))
+    }
+
+    /// The delivery id as Message-ID's left part: only RFC 5322 atext and dots
+    /// (the host's ids are `herald-N`; anything else is dropped, never sent raw).
+    static func dotAtom(_ id: String) -> String {
+        let kept = id.unicodeScalars.filter { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)
+            || "!#$%&'*+-/=?^_`{|}~.".unicodeScalars.contains($0)) }
+        return kept.isEmpty ? "herald" : String(String.UnicodeScalarView(kept.prefix(200)))
     }
 
     func close() {

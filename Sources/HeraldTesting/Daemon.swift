@@ -2,12 +2,13 @@ public import Foundation
 
 /// `herald serve` as a process, on a free port, with a config the test writes.
 public final class Daemon: @unchecked Sendable {
-    // `@unchecked Sendable`: `child` is replaced only by `restart`, which a
-    // test calls from one task; the rest is immutable.
+    // `@unchecked Sendable`: `child` and `port` change only in `start`,
+    // which a test calls from one task; the rest is immutable.
     public let directory: URL
-    public let port: Int
+    public private(set) var port: Int
     public let configFile: URL
     private var child: ChildProcess?
+    private let yaml: (Int) -> String
 
     /// - Parameter config: YAML after the `server`, `storage` and `plugins`
     ///   sections, which the daemon fills in (teams, endpoints, policies...).
@@ -17,7 +18,7 @@ public final class Daemon: @unchecked Sendable {
         port = try Self.freePort()
         configFile = directory.appendingPathComponent("herald.yaml")
         let pluginDirectories = ([Repository.plugins] + extraPluginDirectories).map { "\"\($0.path)\"" }
-        let yaml = """
+        yaml = { port in """
             server:
               host: 127.0.0.1
               port: \(port)
@@ -28,12 +29,24 @@ public final class Daemon: @unchecked Sendable {
             plugins:
               directories: [\(pluginDirectories.joined(separator: ", "))]
             \(config)
-            """
-        try yaml.write(to: configFile, atomically: true, encoding: .utf8)
+            """ }
         try await start()
     }
 
+    /// Starts the daemon. A port that another test took between `freePort`
+    /// and the daemon's bind is traded for a new one, a few times.
     public func start() async throws {
+        for attempt in 1...3 {
+            try yaml(port).write(to: configFile, atomically: true, encoding: .utf8)
+            do {
+                return try await launch()
+            } catch where attempt < 3 && log.contains("Address already in use") {
+                port = try Self.freePort()
+            }
+        }
+    }
+
+    private func launch() async throws {
         let log = directory.appendingPathComponent("herald-\(Date().timeIntervalSince1970).log")
         child = try ChildProcess(Repository.herald.path, ["serve", "--config", configFile.path, "--log-level", "debug"],
                                  log: log)

@@ -38,6 +38,14 @@ struct HubValidationTests {
         ("/api/v2/alerts", json, #"[{"labels":{"alertname":"A"},"startsAt":"soon"}]"#, 400, "[0].startsAt"),
         ("/api/v2/alerts", json, #"[{"labels":{"alertname":7}}]"#, 400, "[0].labels.alertname"),
         ("/api/v2/alerts", json, #"{"labels":{}}"#, 400, "body"),
+        ("/api/v2/alerts", json, #"[{"labels":{"alertname":"A","alertname":"B"}}]"#, 400, "[0].labels.alertname"),
+        ("/api/v2/alerts", json, #"[{"labels":{"alertname":"A"},"startsAt":"2026-11-18T11:06:40Z","endsAt":"2026-11-18T11:00:00Z"}]"#, 400, "[0].endsAt"),
+        ("/api/v2/alerts", json, #"[{"labels":{"alertname":"A"},"startsAt":"300000000-01-01T00:00:00Z"}]"#, 400, "[0].startsAt"),
+        ("/api/v1/ingest/alertmanager", json, #"{"version":"4","version":"3","alerts":[]}"#, 400, "version"),
+        ("/api/v1/ingest/tencent", json, tencent.replacingOccurrences(of: #""alarmStatus":"1""#, with: #""alarmStatus":"1","alarmStatus":"0""#), 400, "alarmStatus"),
+        ("/v2/enqueue", json, #"{"routing_key":"\#(token)","event_action":"trigger","event_action":"resolve","dedup_key":"k"}"#, 400, "event_action"),
+        ("/api/v1/ingest/aliyun", form, aliyun + "&alertState=OK", 400, "alertState"),
+        ("/api/v1/ingest/aliyun", form, aliyun + "&timestamp=99999999999999999", 400, "timestamp"),
     ]
 
     @Test func malformedCallbacksNameTheField() async throws {

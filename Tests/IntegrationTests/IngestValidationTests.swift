@@ -39,6 +39,17 @@ struct IngestValidationTests {
         ("PUT", "/v2/p1/push/events", #"{"events":[{"metadata":{\#(metadata.replacingOccurrences(of: "Major", with: "Huge"))}}]}"#, 400, "events[0].metadata.event_severity"),
         ("PUT", "/v2/p1/push/events", #"{"events":[{"starts_at":"now","metadata":{\#(metadata)}}]}"#, 400, "events[0].starts_at"),
         ("PUT", "/v2/p1/push/events", #"{"events":[]}"#, 400, "events"),
+        // Repeated keys mean different alerts to different parsers: refused, naming the key.
+        ("POST", "/api/v1/events", #"{"name":"a","level":"Info","object_id":"x","name":"b"}"#, 400, "name"),
+        ("POST", "/api/v1/events", #"{"events":[{"name":"a","level":"Info","object_id":"x","labels":{"k":"1","\u006b":"2"}}]}"#, 400, "events[0].labels.k"),
+        ("PUT", "/v2/p1/push/events", #"{"events":[{"metadata":{\#(metadata),"event_name":"F"}}]}"#, 400, "events[0].metadata.event_name"),
+        // The PushEvents seed: string maps, integer times in range, ends_at not before starts_at.
+        ("PUT", "/v2/p1/push/events", #"{"events":[{"annotations":{"n":1},"metadata":{\#(metadata)}}]}"#, 400, "events[0].annotations.n"),
+        ("PUT", "/v2/p1/push/events", #"{"events":[{"attach_rule":{"policy_id":["a"]},"metadata":{\#(metadata)}}]}"#, 400, "events[0].attach_rule.policy_id"),
+        ("PUT", "/v2/p1/push/events", #"{"events":[{"starts_at":1700000000000,"ends_at":1600000000000,"metadata":{\#(metadata)}}]}"#, 400, "events[0].ends_at"),
+        ("PUT", "/v2/p1/push/events", #"{"events":[{"starts_at":1.5e20,"metadata":{\#(metadata)}}]}"#, 400, "events[0].starts_at"),
+        ("PUT", "/v2/p1/push/events", #"{"events":[{"timeout":600000.5,"metadata":{\#(metadata)}}]}"#, 400, "events[0].timeout"),
+        ("POST", "/api/v1/events", #"{"name":"n","level":"Info","object_id":"x","starts_at":"1969-12-31T23:59:59Z"}"#, 400, "starts_at"),
     ])
     func malformedInputIsRefusedNamingTheField(method: String, path: String, body: String, status: Int,
                                                field: String) async throws {
@@ -75,6 +86,59 @@ struct IngestValidationTests {
         let big = String(repeating: "x", count: 2 << 20)
         let oversize = try await daemon.send("POST", "/api/v1/events", body: big, headers: auth)
         #expect(oversize.status == 413)
+    }
+
+    /// Seed 004 lists `Content-Type: application/json` as mandatory.
+    @Test(arguments: [nil, "text/plain", "application/x-www-form-urlencoded"])
+    func huaweiNeedsJSONContentType(contentType: String?) async throws {
+        let directory = try Repository.temporaryDirectory("herald-ingest")
+        let daemon = try await Daemon(config: Self.config, directory: directory)
+        defer { daemon.stop() }
+        let body = #"{"events":[{"metadata":{\#(Self.metadata)}}]}"#
+        // curl, as URLSession adds a form Content-Type to any body.
+        var arguments = ["-s", "-o", "-", "-w", " %{http_code}", "-X", "PUT", "-H", "X-Auth-Token: ops-token",
+                         "--data-binary", body, "http://127.0.0.1:\(daemon.port)/v2/p1/push/events"]
+        arguments += ["-H", "Content-Type: \(contentType ?? "")"]
+        let output = try await ChildProcess.runOffPool("/usr/bin/curl", arguments)
+        #expect(output.hasSuffix(" 415"), "\(output)")
+        #expect(output.contains(#""field":"Content-Type""#), "\(output)")
+        let charset = try await daemon.send("PUT", "/v2/p1/push/events", body: body,
+                                            headers: ["X-Auth-Token": "ops-token", "Content-Type": "Application/JSON; charset=utf-8"])
+        #expect(charset.status == 204, "parameters and case do not matter: \(charset)")
+    }
+
+    /// The timeout that once killed the daemon (an overflow on a valid Long):
+    /// accepted, clamped, and the daemon goes on answering.
+    @Test func hugeHuaweiTimeoutIsClampedAndTheDaemonStaysUp() async throws {
+        let directory = try Repository.temporaryDirectory("herald-ingest")
+        let daemon = try await Daemon(config: Self.config, directory: directory)
+        defer { daemon.stop() }
+        let body = #"{"events":[{"timeout":9223372036854775807,"metadata":{\#(Self.metadata)}}]}"#
+        let answer = try await daemon.send("PUT", "/v2/p1/push/events", body: body,
+                                           headers: ["X-Auth-Token": "ops-token", "Content-Type": "application/json"])
+        #expect(answer.status == 204, "\(answer)")
+        #expect(try await daemon.send("GET", "/healthz").status == 200)
+        let stored = try await daemon.send("GET", "/api/v1/deliveries", headers: ["Authorization": "Bearer ops-token"])
+        #expect(Self.eventIDs(stored.body).count == 1)
+    }
+
+    /// Ids with quotes, backslashes, control characters and non-ASCII come
+    /// back in the answer as sent, as JSON any parser reads.
+    @Test func hostileIdsAreAnsweredAsValidJSON() async throws {
+        let directory = try Repository.temporaryDirectory("herald-ingest")
+        let daemon = try await Daemon(config: Self.config, directory: directory)
+        defer { daemon.stop() }
+        let ids = ["a\"b", "back\\slash", "line\nbreak\r\n", "tab\tnul\u{1}", "ünï😀", "</script>", "\u{2028}"]
+        let events = ids.map { ["id": $0, "name": "n", "level": "Info", "object_id": "x"] }
+        let body = String(decoding: try JSONSerialization.data(withJSONObject: ["events": events]), as: UTF8.self)
+        let answer = try await daemon.send("POST", "/api/v1/events", body: body, headers: ["Authorization": "Bearer ops-token"])
+        #expect(answer.status == 202, "\(answer)")
+        // Python's json module: an independent reader of the answer.
+        let file = directory.appendingPathComponent("answer.json")
+        try answer.body.write(to: file, atomically: true, encoding: .utf8)
+        let read = try await ChildProcess.runOffPool("/usr/bin/python3", ["-c", "import json,sys; print(json.dumps(json.load(open(sys.argv[1]))['ids']))", file.path])
+        let parsed = try JSONSerialization.jsonObject(with: Data(read.utf8)) as? [String]
+        #expect(parsed == ids)
     }
 
     @Test func tokensAreCheckedPerTeamAndProject() async throws {

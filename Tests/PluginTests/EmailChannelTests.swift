@@ -115,6 +115,31 @@ struct EmailChannelTests {
         #expect(mail.parts[1].text.trimmingCharacters(in: .newlines) == "<p>Diskfüll <b>Error</b></p>")
     }
 
+    /// An event id, name and object with CR/LF (the sender chooses them)
+    /// never start a header of their own: the mail reaches only its
+    /// configured recipients, with no header but Herald's.
+    @Test func hostileEventFieldsCannotInjectHeaders() async throws {
+        let setup = try await Setup()
+        defer { setup.server.stop() }
+        let config = setup.config()
+        let instance = try Self.load().open(config: config)
+        defer { instance.close() }
+        let hostile = "x\r\nBcc: victim@evil.example\r\nX-Injected: 1\n\nbody"
+        let event = Event(id: hostile, team: "ops", name: "N\r\nX-Name-Injected: 1", level: .critical,
+                          objectID: "o\nX-Object-Injected: 1", startsAt: Date())
+        let outcome = await PluginConformance.push(event, to: instance, config: config)
+        #expect(outcome.name == "ok", "\(outcome)")
+        let mail = try #require(try setup.server.mails().first)
+        #expect(mail.rcptTos == ["ops@example.com", "oncall@example.org"])
+        #expect(mail.defects.isEmpty, "\(mail.defects)")
+        #expect(Set(mail.headers.keys) == ["Date", "From", "To", "Subject", "Message-ID", "MIME-Version", "Auto-Submitted",
+                                           "X-Herald-Event-ID", "X-Herald-Level", "Content-Type",
+                                           "Content-Transfer-Encoding"], "\(mail.headers.keys.sorted())")
+        // Line breaks became spaces; the text itself arrives.
+        #expect(mail.headers["X-Herald-Event-ID"] == "x  Bcc: victim@evil.example  X-Injected: 1  body")
+        #expect(mail.headers["Subject"]?.contains("X-Name-Injected: 1") == true)
+    }
+
     /// 4xx replies are retried, 5xx replies fail, wrong credentials fail.
     @Test func smtpRepliesDecideTheOutcome() async throws {
         let setup = try await Setup()

@@ -30,6 +30,11 @@ struct HTTPChannelTests {
         (#"{"url":"http://x","ca_file":"/nonexistent.pem"}"#, "ca_file"),
         (#"{"url":"http://x","tls_verify":"yes"}"#, "tls_verify"),
         (#"{"url":"http://x","colour":"red"}"#, "colour"),
+        // A CR/LF would start a header of its own.
+        (#"{"url":"http://x","headers":{"X-Token":"a\r\nX-Injected: 1"}}"#, "headers.X-Token"),
+        (#"{"url":"http://x","headers":{"X-Bad\r\nName":"v"}}"#, "headers.X-Bad\r\nName"),
+        (#"{"url":"http://x","headers":{"X(Paren)":"v"}}"#, "headers.X(Paren)"),
+        (#"{"url":"http://x","content_type":"text/plain\nX-Injected: 1"}"#, "content_type"),
     ])
     func badConfigIsRefusedNamingTheField(json: String, field: String) throws {
         let plugin = try PluginLoader(logger: Logger(label: "test")).load(file: library.path)

@@ -106,6 +106,28 @@ struct SyslogChannelTests {
         #expect(cut.msg.hasPrefix("\u{FEFF}éééé") && cut.msg.dropFirst().allSatisfy { $0 == "é" })
     }
 
+    /// CR, LF and NUL in the sender's id and name never split a message
+    /// into lines of the sender's choosing: over TCP with newline framing,
+    /// rsyslog sees one message, with the breaks as spaces.
+    @Test func hostileEventFieldsStayInOneMessage() async throws {
+        let server = try await SyslogServer(directory: try Repository.temporaryDirectory("herald-syslog"))
+        defer { server.kill() }
+        let config = JSONValue.object(["destination": .string(server.urlTCP), "framing": .string("newline"),
+                                       "message": .string("{{ name }}")])
+        let instance = try Self.load().open(config: config)
+        defer { instance.close() }
+        let event = Self.event(id: "i\r\n<13>1 - forged - - - - x", name: "n\nmore\u{0}")
+        #expect(await PluginConformance.push(event, to: instance, config: config).name == "ok")
+        // A second message, so a forged one would have arrived before it.
+        #expect(await PluginConformance.push(Self.event(id: "e-last"), to: instance, config: config).name == "ok")
+        let records = try await Self.records(server, count: 2)
+        #expect(records.count == 2, "\(records.map(\.raw))")
+        #expect(records.first?.structuredData.contains(#"id="i  <13>1 - forged - - - - x" name="n more ""#) == true,
+                "\(records.first?.structuredData ?? "")")
+        #expect(records.first?.msg.contains("forged") == false)
+        #expect(records.last?.structuredData.contains(#"id="e-last""#) == true)
+    }
+
     /// RFC 5425: TLS to rsyslog's TLS input, the server's certificate
     /// checked against the test CA and its IP address; an untrusted server
     /// is retried, never sent to.
