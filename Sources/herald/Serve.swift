@@ -17,6 +17,9 @@ struct Serve: AsyncParsableCommand {
         let (config, catalog) = try loadConfig(options.config, logger: logger)
         let directory = (config.databasePath as NSString).deletingLastPathComponent
         if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        // Held until the process exits.
+        let lock: StoreLock
+        do { lock = try StoreLock(databasePath: config.databasePath) } catch { throw ValidationError("\(error)") }
         let store = try SQLiteStore(path: config.databasePath,
                                     durability: config.durability == "power" ? .power : .process,
                                     walAutocheckpoint: config.walAutocheckpoint)
@@ -38,6 +41,7 @@ struct Serve: AsyncParsableCommand {
             },
             logger: logger)
         try await app.runService()
+        withExtendedLifetime(lock) {}
     }
 }
 
