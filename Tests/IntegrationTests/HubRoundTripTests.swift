@@ -48,7 +48,9 @@ struct HubRoundTripTests {
         }
         let body = try #require(try JSONSerialization.jsonObject(with: Data(request.body.utf8)) as? [String: Any])
         if request.path == "/out/tencent" {
-            let conditions = (body["alarmPolicyInfo"] as? [String: Any])?["conditions"] as? [String: String] ?? [:]
+            // Strings, but alarmNotifyPeriod (an integer, as in Tencent's sample).
+            let conditions = ((body["alarmPolicyInfo"] as? [String: Any])?["conditions"] as? [String: Any] ?? [:])
+                .compactMapValues { $0 as? String }
             let dimensions = (body["alarmObjInfo"] as? [String: Any])?["dimensions"] as? [String: String] ?? [:]
             return ("tencent", Alert(name: conditions["metricShowName"] ?? "", level: conditions["alarmLevel"] ?? "",
                                      object: dimensions["objId"] ?? "", value: conditions["currentValue"] ?? "",

@@ -11,7 +11,7 @@ import Logging
 /// error) stops the fuzzer with the input saved.
 public enum FuzzTargets {
     public static let names = ["native", "huawei", "alertmanager-api", "alertmanager-webhook", "aliyun", "tencent",
-                               "pagerduty", "config"]
+                               "pagerduty", "config", "template"]
 
     /// Runs one input through the target `name`.
     public static func run(_ name: String, _ data: [UInt8]) {
@@ -32,6 +32,7 @@ public enum FuzzTargets {
                     check([triggered, PagerDutyEvent.resolving(triggered, now: now)])
                 }
             case "config": config(data)
+            case "template": template(data)
             default: fatalError("no fuzz target named \(name) (known: \(names.joined(separator: ", ")))")
             }
         } catch {
@@ -65,6 +66,19 @@ public enum FuzzTargets {
         return PluginLoader(logger: Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() }))
             .load(directories: directories)
     }()
+
+    /// A template field's text, parsed and rendered as an endpoint's would be.
+    static func template(_ data: [UInt8]) {
+        let event = Event(id: "i", team: "t", name: "n", level: .warning, objectID: "o", labels: ["k": "v"],
+                          annotations: ["a": "b"], startsAt: Date(timeIntervalSince1970: 1_800_000_000))
+        let push = Push(event: event, policy: "p", endpoint: "e", level: .warning, deliveryID: "herald-1")
+        do {
+            let templates = try TemplateSet(fields: ["body": String(decoding: data, as: UTF8.self)])
+            _ = try templates.render(push.fields)
+        } catch {
+            precondition(!error.description.isEmpty, "a template error with no message")
+        }
+    }
 
     static func config(_ data: [UInt8]) {
         let text = String(decoding: data, as: UTF8.self)
