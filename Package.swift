@@ -21,6 +21,8 @@ let package = Package(
         .library(name: "HeraldPagerDuty", type: .dynamic, targets: ["PagerDutyChannel"]),
         .library(name: "HeraldTencent", type: .dynamic, targets: ["TencentChannel"]),
         .library(name: "HeraldAliyun", type: .dynamic, targets: ["AliyunChannel"]),
+        // The plugin conformance kit, for plugin authors' own tests.
+        .library(name: "HeraldConformance", targets: ["HeraldConformance"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -91,7 +93,7 @@ let package = Package(
         .executableTarget(
             name: "herald",
             dependencies: [
-                "HeraldAPI", "HeraldDispatch", "HeraldPluginHost", "HeraldStore", "HeraldCore",
+                "HeraldAPI", "HeraldDispatch", "HeraldPluginHost", "HeraldStore", "HeraldCore", "HeraldConformance",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
@@ -170,6 +172,13 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The conformance kit: `herald plugins check` runs it, Swift plugin authors can too.
+        .target(
+            name: "HeraldConformance",
+            dependencies: ["HeraldCore", "HeraldPluginHost"],
+            swiftSettings: strict
+        ),
+
         // MARK: - Tests
         // libFuzzer targets for every parser (scripts/fuzz.sh builds them instrumented).
         .target(
@@ -189,7 +198,7 @@ let package = Package(
         ),
         .target(
             name: "HeraldTesting",
-            dependencies: ["HeraldPluginHost", "HeraldCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["HeraldPluginHost", "HeraldCore", "HeraldConformance", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .testTarget(
@@ -205,7 +214,7 @@ let package = Package(
         .testTarget(
             name: "PluginTests",
             dependencies: [
-                "HeraldTesting", "HeraldPluginHost", "HeraldCore",
+                "HeraldTesting", "HeraldPluginHost", "HeraldCore", "HeraldConformance",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
             ],

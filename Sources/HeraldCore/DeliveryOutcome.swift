@@ -2,13 +2,15 @@
 public enum DeliveryOutcome: Sendable, Equatable {
     case ok(reason: String)
     /// Transient; try again, after `retryAfter` seconds when the receiver said so.
-    case retry(reason: String, retryAfter: Double?)
+    /// `endpointDown`: the plugin says the endpoint itself is unreachable or
+    /// overloaded, not this one message.
+    case retry(reason: String, retryAfter: Double?, endpointDown: Bool = false)
     /// Permanent; the delivery goes to the dead letters.
     case fail(reason: String)
 
     public var reason: String {
         switch self {
-        case .ok(let reason), .retry(let reason, _), .fail(let reason): reason
+        case .ok(let reason), .retry(let reason, _, _), .fail(let reason): reason
         }
     }
 

@@ -85,7 +85,9 @@ public final class Dispatcher: Service {
             }
             do {
                 let templates = try TemplateSet(fields: fields)
-                let instance = try await offPool { () throws(PluginConfigError) in try plugin.open(config: endpoint.config) }
+                let instance = try await offPool { () throws(PluginConfigError) in
+                    try PluginInstance.open(plugin, config: endpoint.config, endpoint: endpoint.name)
+                }
                 workers[endpoint.name] = EndpointWorker(endpoint: endpoint, instance: instance, templates: templates,
                                                         policySelectors: selectors,
                                                         pipeline: pipeline, store: store,

@@ -10,7 +10,7 @@ import Logging
 /// ever holds up itself.
 actor EndpointWorker {
     let endpoint: Endpoint
-    private let instance: PluginInstance
+    private let instance: any ChannelInstance
     private let templates: TemplateSet
     /// Each policy's matchers as a selector, for the event's `policy_matchers`.
     private let policySelectors: [String: String]
@@ -37,7 +37,7 @@ actor EndpointWorker {
     private var waiting: CheckedContinuation<Void, Never>?
     private var stopping = false
 
-    init(endpoint: Endpoint, instance: PluginInstance, templates: TemplateSet, policySelectors: [String: String],
+    init(endpoint: Endpoint, instance: any ChannelInstance, templates: TemplateSet, policySelectors: [String: String],
          pipeline: Pipeline, store: any Store, memoryLimit: Int = 10_000, logger: Logger) {
         self.policySelectors = policySelectors
         self.endpoint = endpoint
@@ -141,15 +141,13 @@ actor EndpointWorker {
                 while inFlight < endpoint.maxInFlight, let delivery = nextReady() {
                     inFlight += 1
                     let attempt = delivery.attempts + 1
-                    let prepared = prepare(delivery)
+                    let prepared = prepare(delivery, attempt: attempt)
                     let started = Date().timeIntervalSince1970
-                    group.addTask { [instance, endpoint] in
+                    group.addTask { [instance] in
                         let outcome: DeliveryOutcome
                         switch prepared {
-                        case .success(let (event, rendered)):
-                            outcome = await instance.submit(deliveryID: delivery.push.deliveryID, attempt: attempt,
-                                                            timeout: endpoint.timeoutSeconds, eventJSON: event,
-                                                            renderedJSON: rendered)
+                        case .success(let submission):
+                            outcome = await instance.submit(submission)
                         case .failure(let error):
                             outcome = .fail(reason: error.description)
                         }
@@ -177,15 +175,19 @@ actor EndpointWorker {
         waiting = nil
     }
 
-    private func prepare(_ delivery: PendingDelivery) -> Result<([UInt8], [UInt8]), TemplateError> {
+    /// The push as the plugin gets it: the event and the rendered
+    /// templates, each as JSON and as fields for C.
+    private func prepare(_ delivery: PendingDelivery, attempt: Int) -> Result<Submission, TemplateError> {
         var push = delivery.push
         push.policyMatchers = policySelectors[push.policy]
         let fields = push.fields
         do {
             let rendered = try templates.render(fields)
-            let event = Array(JSONValue.object(fields).jsonText.utf8)
-            let renderedJSON = Array(JSONValue.object(rendered.mapValues(JSONValue.string)).jsonText.utf8)
-            return .success((event, renderedJSON))
+            return .success(Submission(
+                deliveryID: push.deliveryID, attempt: attempt, timeout: endpoint.timeoutSeconds,
+                eventJSON: Array(JSONValue.object(fields).jsonText.utf8), eventFields: FieldList(event: fields),
+                renderedJSON: Array(JSONValue.object(rendered.mapValues(JSONValue.string)).jsonText.utf8),
+                renderedFields: FieldList(rendered.map { ($0.key, $0.value) })))
         } catch {
             return .failure(error)
         }
@@ -202,7 +204,7 @@ actor EndpointWorker {
             next = .dead
             logger.warning("Delivery failed for good", metadata: [
                 "delivery.id": "\(delivery.id)", "delivery.attempt": "\(attempt)", "reason": "\(reason)"])
-        case .retry(let reason, let retryAfter):
+        case .retry(let reason, let retryAfter, _):
             if let delay = endpoint.retry.delay(afterAttempt: attempt, retryAfter: retryAfter,
                                                 unitRandom: Double.random(in: 0..<1)) {
                 next = .retryAt(now + delay)
@@ -222,9 +224,14 @@ actor EndpointWorker {
         signal()
     }
 
-    /// Closes the plugin instance; blocks, so it runs on its own thread.
+    /// Closes the plugin instance on a thread of its own, waiting at most
+    /// the endpoint's timeout: a plugin whose close hangs is left behind.
     nonisolated func close() async {
-        let instance = instance
-        _ = try? await offPool { instance.close() }
+        let (instance, endpoint, logger) = (instance, endpoint, logger)
+        let closed = (try? await offPool { instance.close(timeout: max(endpoint.timeoutSeconds, 1)) }) ?? false
+        if !closed {
+            logger.error("The plugin's close did not return in time; left behind", metadata: [
+                "plugin": "\(endpoint.channel)", "timeout_seconds": "\(endpoint.timeoutSeconds)"])
+        }
     }
 }

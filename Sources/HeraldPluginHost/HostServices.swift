@@ -1,4 +1,5 @@
 import CHeraldPlugin
+import Foundation
 import Logging
 import Synchronization
 
@@ -19,6 +20,10 @@ enum HostServices {
     /// The logger for host-side messages about plugins (double completions...).
     static let logger = Mutex<Logger?>(nil)
 
+    /// The key under which an instance's call thread keeps its endpoint's
+    /// name, so a log line from that thread names the endpoint too.
+    static let endpointKey = "herald.endpoint"
+
     /// A new table for one plugin. Never freed: the ABI lets a plugin keep
     /// it until the process exits.
     static func makeTable(for name: String, logger: Logger) -> UnsafeMutablePointer<herald_host_api> {
@@ -27,8 +32,9 @@ enum HostServices {
             abi_version: UInt32(HERALD_ABI_MAJOR << 16 | HERALD_ABI_MINOR),
             struct_size: UInt32(MemoryLayout<herald_host_api>.size),
             log: { table, level, message, length in HostServices.log(table, level, message, length) },
-            complete: { token, outcome, retryAfter, reason, length in
-                CompletionBridge.shared.complete(token: token, outcome: outcome, retryAfterMs: retryAfter,
+            complete: { context, token, outcome, flags, retryAfter, reason, length in
+                CompletionBridge.shared.complete(context: UInt(bitPattern: context), token: token, outcome: outcome,
+                                                 flags: flags, retryAfterMs: retryAfter,
                                                  reason: HostServices.string(reason, length))
             },
             now_ms: { HostServices.nowMs() }
@@ -48,6 +54,7 @@ enum HostServices {
         return UInt64(spec.tv_sec) * 1000 + UInt64(spec.tv_nsec) / 1_000_000
     }
 
+    /// UTF-8 bytes from a plugin as a String (invalid sequences repaired).
     static func string(_ pointer: UnsafePointer<CChar>?, _ length: Int) -> String {
         guard let pointer, length > 0 else { return "" }
         return pointer.withMemoryRebound(to: UInt8.self, capacity: length) {
@@ -55,7 +62,16 @@ enum HostServices {
         }
     }
 
-    private static func log(_ table: UnsafePointer<herald_host_api>?, _ level: herald_log_level,
+    /// A NUL-terminated message a plugin wrote into an error buffer, or
+    /// `fallback` when it wrote none. Reads no further than the buffer, so
+    /// a plugin that forgot the NUL cannot make the host read past it.
+    static func text(_ buffer: [CChar], or fallback: String) -> String {
+        let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        let text = String(decoding: bytes, as: UTF8.self)
+        return text.isEmpty ? fallback : text
+    }
+
+    private static func log(_ table: UnsafePointer<herald_host_api>?, _ level: Int32,
                             _ message: UnsafePointer<CChar>?, _ length: Int) {
         let speaker = table.flatMap { table in speakers.withLock { $0[UInt(bitPattern: table)] } }
         guard let speaker else { return }
@@ -66,12 +82,8 @@ enum HostServices {
         case HERALD_LOG_ERROR: .error
         default: .info
         }
-        speaker.logger.log(level: swiftLevel, "\(text)", metadata: ["plugin": "\(speaker.name)"])
+        var metadata: Logger.Metadata = ["plugin": "\(speaker.name)"]
+        if let endpoint = Thread.current.threadDictionary[endpointKey] as? String { metadata["endpoint"] = "\(endpoint)" }
+        speaker.logger.log(level: swiftLevel, "\(text)", metadata: metadata)
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

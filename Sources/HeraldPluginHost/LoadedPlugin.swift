@@ -1,38 +1,51 @@
 import Foundation
 import CHeraldPlugin
-import Logging
+public import Logging
 public import HeraldCore
 
 /// A plugin the loader accepted: its descriptor as Swift values.
 ///
-/// `@unchecked Sendable` is safe: every stored property is immutable, and
-/// the descriptor it points to is, by the ABI's rule, valid and unchanged
-/// until the process exits.
+/// `@unchecked Sendable` is safe: every stored property is immutable, the
+/// descriptor is a copy, and what its pointers point to is, by the ABI's
+/// rule, valid and unchanged until the process exits.
 public final class LoadedPlugin: @unchecked Sendable {
     public let file: String
     public let channel: String
     public let version: String
     public let summary: String
+    /// The plugin's declared ABI version (major << 16 | minor).
+    public let abiVersion: UInt32
     public let schema: ConfigSchema
-    /// Template text for template fields an endpoint leaves out.
+    /// Template text for template fields an endpoint leaves out, checked at load.
     public let defaultTemplates: [String: String]
     /// Where the host logs about this plugin (its rule breaks, its own lines).
     let logger: Logger
-    private let descriptor: UnsafePointer<herald_plugin_descriptor>
+    /// The ABI rules this plugin broke so far, as the host saw them.
+    public let ruleBreaks = RuleBreaks()
+    let descriptor: herald_plugin_descriptor
+    /// The host table this plugin was given at its entry.
+    let table: UnsafePointer<herald_host_api>
 
-    init(file: String, descriptor: UnsafePointer<herald_plugin_descriptor>, logger: Logger) throws(PluginLoadError) {
-        let d = descriptor.pointee
+    /// How long `validate_config` and `open` may take before the host gives up.
+    public static let callTimeout: Double = 10
+
+    init(file: String, descriptor d: herald_plugin_descriptor, table: UnsafePointer<herald_host_api>,
+         logger: Logger) throws(PluginLoadError) {
         self.file = file
         self.logger = logger
-        self.descriptor = descriptor
+        self.descriptor = d
+        self.table = table
+        abiVersion = d.abi_version
         channel = d.channel.map { String(cString: $0) } ?? ""
         version = d.version.map { String(cString: $0) } ?? ""
         summary = d.description.map { String(cString: $0) } ?? ""
         guard channel.range(of: "^[a-z0-9][a-z0-9_-]{0,63}$", options: .regularExpression) != nil else {
-            throw PluginLoadError(file: file, reason: "channel name \"\(channel)\" is not lower case letters, digits, '-' or '_'")
+            throw PluginLoadError(file: file, reason: "channel name \"\(channel)\" is not 1-64 lower case letters, digits, '-' or '_'")
         }
-        guard d.validate_config != nil, d.open != nil, d.submit != nil, d.close != nil else {
-            throw PluginLoadError(file: file, reason: "the descriptor leaves a function pointer NULL")
+        let missing = [("validate_config", d.validate_config == nil), ("open", d.open == nil),
+                       ("submit", d.submit == nil), ("close", d.close == nil)].filter(\.1).map(\.0)
+        guard missing.isEmpty else {
+            throw PluginLoadError(file: file, reason: "the descriptor leaves \(missing.joined(separator: ", ")) NULL")
         }
         do {
             schema = try ConfigSchema(json: d.config_schema_json.map { String(cString: $0) } ?? "")
@@ -40,40 +53,42 @@ public final class LoadedPlugin: @unchecked Sendable {
             throw PluginLoadError(file: file, reason: "config_schema_json is not a JSON Schema object: \(error)")
         }
         let templates = (try? JSONValue.parse(d.default_templates_json.map { String(cString: $0) } ?? "{}"))?.objectValue
-        guard let templates else {
-            throw PluginLoadError(file: file, reason: "default_templates_json is not a JSON object")
+        guard let templates, templates.values.allSatisfy({ $0.stringValue != nil }) else {
+            throw PluginLoadError(file: file, reason: "default_templates_json is not a JSON object of strings")
         }
         defaultTemplates = templates.compactMapValues(\.stringValue)
+        do {
+            _ = try TemplateSet(fields: defaultTemplates)
+        } catch {
+            throw PluginLoadError(file: file, reason: "default_templates_json: \(error)")
+        }
     }
 
     /// Checks an endpoint's channel config: the schema first, then the
-    /// plugin's own `validate_config`. Blocks briefly; call off the
+    /// plugin's own `validate_config`, on a thread of its own for at most
+    /// `callTimeout` seconds. Blocks the caller meanwhile; call it off the
     /// cooperative pool.
     /// - Throws: `PluginConfigError` whose message names the field.
-    public func validate(config: JSONValue) throws(PluginConfigError) {
+    public func validate(config: JSONValue, endpoint: String = "") throws(PluginConfigError) {
         do {
             try schema.validate(config)
         } catch {
             throw PluginConfigError(field: error.path, message: error.message)
         }
-        var message = [CChar](repeating: 0, count: Int(HERALD_ERROR_CAPACITY))
-        let status = config.jsonText.withCString { descriptor.pointee.validate_config(
-            $0, &message, message.count) }
+        let result = PluginCall.blocking(timeout: Self.callTimeout, name: channel) { [self] () -> (Int32, [CChar]) in
+            var message = [CChar](repeating: 0, count: Int(HERALD_ERROR_CAPACITY))
+            let status = PluginConfig(config, endpoint: endpoint).withConfig {
+                descriptor.validate_config?($0, &message, message.count) ?? 1
+            }
+            return (status, message)
+        }
+        guard let (status, message) = result else {
+            throw PluginConfigError(field: nil, message: "the plugin's validate_config did not return within \(Int(Self.callTimeout)) s")
+        }
         if status != 0 {
-            let text = Self.text(message, or: "refused by the plugin")
+            let text = HostServices.text(message, or: "refused by the plugin")
             throw PluginConfigError(field: Self.field(in: text), message: text)
         }
-    }
-
-    /// Opens an instance for one endpoint. Blocks; call off the cooperative pool.
-    public func open(config: JSONValue) throws(PluginConfigError) -> PluginInstance {
-        var message = [CChar](repeating: 0, count: Int(HERALD_ERROR_CAPACITY))
-        var handle: UnsafeMutableRawPointer?
-        let status = config.jsonText.withCString { descriptor.pointee.open($0, &handle, &message, message.count) }
-        guard status == 0 else {
-            throw PluginConfigError(field: nil, message: Self.text(message, or: "the plugin could not open"))
-        }
-        return PluginInstance(plugin: self, descriptor: descriptor, handle: handle)
     }
 
     /// The field a "field: message" refusal names (the header's convention).
@@ -82,10 +97,36 @@ public final class LoadedPlugin: @unchecked Sendable {
         let field = message[..<colon]
         return field.isEmpty || field.contains(" ") ? nil : String(field)
     }
+}
 
-    private static func text(_ buffer: [CChar], or fallback: String) -> String {
-        let text = buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        return text.isEmpty ? fallback : text
+/// An endpoint's config as the ABI's `herald_config`.
+struct PluginConfig: Sendable {
+    let json: String
+    let fields: FieldList
+    let endpoint: String
+
+    init(_ config: JSONValue, endpoint: String) {
+        json = config.jsonText
+        fields = FieldList(flattening: config)
+        self.endpoint = endpoint
+    }
+
+    func withConfig<R>(_ body: (UnsafePointer<herald_config>) -> R) -> R {
+        json.withCString { text in
+            endpoint.withCString { name in
+                fields.withFields { list, count in
+                    var config = herald_config()
+                    config.abi_version = PluginLoader.hostVersion
+                    config.struct_size = UInt32(MemoryLayout<herald_config>.size)
+                    config.json = text
+                    config.json_length = json.utf8.count
+                    config.fields = list
+                    config.field_count = count
+                    config.endpoint = name
+                    return withUnsafePointer(to: &config) { body($0) }
+                }
+            }
+        }
     }
 }
 
@@ -95,6 +136,11 @@ public struct PluginConfigError: Error, Sendable, CustomStringConvertible {
     public let field: String?
     public let message: String
     public var description: String { message }
+
+    public init(field: String?, message: String) {
+        self.field = field
+        self.message = message
+    }
 }
 
 /// Why a file in a plugins folder was not loaded.
@@ -102,4 +148,9 @@ public struct PluginLoadError: Error, Sendable, CustomStringConvertible {
     public let file: String
     public let reason: String
     public var description: String { "\(file): \(reason)" }
+
+    public init(file: String, reason: String) {
+        self.file = file
+        self.reason = reason
+    }
 }

@@ -1,55 +1,192 @@
 import CHeraldPlugin
+import Foundation
 public import HeraldCore
+import Synchronization
 
-/// One opened plugin instance, serving one endpoint.
-///
-/// `@unchecked Sendable` is safe: `handle` never changes, and the ABI's
-/// threading rule requires a plugin to accept `submit` from several
-/// threads at once. `close` is called once, by the owner, after its last
-/// `submit` returned.
-public final class PluginInstance: @unchecked Sendable {
-    public let plugin: LoadedPlugin
-    private let descriptor: UnsafePointer<herald_plugin_descriptor>
-    private let handle: UnsafeMutableRawPointer?
+/// One delivery attempt as the host hands it to a plugin instance.
+public struct Submission: Sendable {
+    public var deliveryID: String
+    public var attempt: Int
+    /// Seconds the host waits for the outcome.
+    public var timeout: Double
+    public var eventJSON: [UInt8]
+    public var eventFields: FieldList
+    public var renderedJSON: [UInt8]
+    public var renderedFields: FieldList
 
-    init(plugin: LoadedPlugin, descriptor: UnsafePointer<herald_plugin_descriptor>, handle: UnsafeMutableRawPointer?) {
-        self.plugin = plugin
-        self.descriptor = descriptor
-        self.handle = handle
+    public init(deliveryID: String, attempt: Int, timeout: Double, eventJSON: [UInt8], eventFields: FieldList,
+                renderedJSON: [UInt8], renderedFields: FieldList) {
+        self.deliveryID = deliveryID
+        self.attempt = attempt
+        self.timeout = timeout
+        self.eventJSON = eventJSON
+        self.eventFields = eventFields
+        self.renderedJSON = renderedJSON
+        self.renderedFields = renderedFields
     }
 
-    /// Hands one message to the plugin and waits for its outcome, or for
-    /// `timeout` to pass (then the outcome is RETRY).
-    public func submit(deliveryID: String, attempt: Int, timeout: Double, eventJSON: [UInt8],
-                       renderedJSON: [UInt8]) async -> DeliveryOutcome {
-        let token = CompletionBridge.shared.nextToken()
-        // The config holds timeouts to a day; clamp anyway, as the ABI's field is 32 bits.
-        let timeoutMs = timeout.isFinite ? UInt64(min(max(1, timeout * 1000), Double(UInt32.max))) : UInt64(UInt32.max)
-        return await CompletionBridge.shared.await(token: token, channel: plugin.channel, logger: plugin.logger,
-                                                   timeoutMs: timeoutMs) {
-            deliveryID.withCString { id in
-                eventJSON.withUnsafeBufferPointer { event in
-                    renderedJSON.withUnsafeBufferPointer { rendered in
-                        var message = herald_message(
-                            abi_version: UInt32(HERALD_ABI_MAJOR << 16 | HERALD_ABI_MINOR),
-                            struct_size: UInt32(MemoryLayout<herald_message>.size),
-                            token: token, delivery_id: id, attempt: UInt32(attempt),
-                            timeout_ms: UInt32(clamping: timeoutMs),
-                            event_json: UnsafeRawPointer(event.baseAddress)?.assumingMemoryBound(to: CChar.self),
-                            event_json_length: event.count,
-                            rendered_json: UnsafeRawPointer(rendered.baseAddress)?.assumingMemoryBound(to: CChar.self),
-                            rendered_json_length: rendered.count)
-                        return descriptor.pointee.submit(handle, &message) == 0
+    /// The ABI's timeout field: milliseconds, at least 1, within 32 bits.
+    var timeoutMs: UInt32 {
+        timeout.isFinite ? UInt32(min(max(1, timeout * 1000), Double(UInt32.max))) : UInt32.max
+    }
+}
+
+/// An open plugin instance serving one endpoint, in this process or in a
+/// worker process of its own.
+///
+/// Implementation requirements: `submit` never runs plugin code on the
+/// caller's thread and always returns, by the submission's timeout at the
+/// latest; `close` returns by its timeout whatever the plugin does.
+public protocol ChannelInstance: AnyObject, Sendable {
+    var plugin: LoadedPlugin { get }
+    /// Hands one submission to the plugin and waits for its outcome, or for
+    /// its timeout to pass (then the outcome is RETRY).
+    func submit(_ submission: Submission) async -> DeliveryOutcome
+    /// How long the plugin call now running has taken, in seconds; nil when
+    /// none runs. Longer than the endpoint's timeout means the plugin hangs.
+    func busyFor() -> Double?
+    /// Closes the instance; returns false when the plugin did not finish
+    /// within `timeout` seconds (it is then left behind). Blocks the caller
+    /// meanwhile: call it off the cooperative pool.
+    func close(timeout: Double) -> Bool
+}
+
+/// An instance in this process. Every call into the plugin runs on the
+/// instance's own thread (`CallThread`), one at a time.
+public final class PluginInstance: ChannelInstance {
+    public let plugin: LoadedPlugin
+    private let thread: CallThread
+    /// The plugin's `void *instance`, as an address (Sendable).
+    private let handle: UInt
+    private let owner: CompletionBridge.Finished
+    private let longest = Mutex<Double>(0)
+    /// Set once `close` is queued: a submission after it never reaches the plugin.
+    private let closing = Atomic<Bool>(false)
+
+    private static let lastContext = Atomic<UInt>(0)
+
+    private init(plugin: LoadedPlugin, thread: CallThread, handle: UInt, owner: CompletionBridge.Finished) {
+        self.plugin = plugin
+        self.thread = thread
+        self.handle = handle
+        self.owner = owner
+    }
+
+    /// Opens an instance for `endpoint` on a new thread of its own. Blocks
+    /// the caller until the plugin's `open` returns (at most
+    /// `LoadedPlugin.callTimeout`): call it off the cooperative pool.
+    /// - Throws: `PluginConfigError` with the plugin's reason, or when
+    ///   `open` did not return in time.
+    public static func open(_ plugin: LoadedPlugin, config: JSONValue,
+                            endpoint: String) throws(PluginConfigError) -> PluginInstance {
+        let thread = CallThread(name: endpoint)
+        thread.run { Thread.current.threadDictionary[HostServices.endpointKey] = endpoint }
+        let pluginConfig = PluginConfig(config, endpoint: endpoint)
+        let result = thread.call(timeout: LoadedPlugin.callTimeout) { () -> (Int32, UInt, [CChar]) in
+            var message = [CChar](repeating: 0, count: Int(HERALD_ERROR_CAPACITY))
+            var instance: UnsafeMutableRawPointer?
+            let status = pluginConfig.withConfig { plugin.descriptor.open?($0, plugin.table, &instance, &message, message.count) ?? 1 }
+            return (status, UInt(bitPattern: instance), message)
+        }
+        guard let (status, handle, message) = result else {
+            // The thread stays blocked in the plugin; nothing else will run on it.
+            thread.stop()
+            throw PluginConfigError(field: nil, message: "the plugin's open did not return within \(Int(LoadedPlugin.callTimeout)) s")
+        }
+        guard status == 0 else {
+            thread.stop()
+            throw PluginConfigError(field: nil, message: HostServices.text(message, or: "the plugin could not open"))
+        }
+        let context = lastContext.add(1, ordering: .relaxed).newValue
+        return PluginInstance(plugin: plugin, thread: thread, handle: handle,
+                              owner: CompletionBridge.Finished(channel: plugin.channel, context: context, logger: plugin.logger,
+                                                               breaks: plugin.ruleBreaks))
+    }
+
+    public func submit(_ submission: Submission) async -> DeliveryOutcome {
+        let bridge = CompletionBridge.shared
+        let token = bridge.nextToken()
+        return await bridge.await(token: token, plugin: owner, timeoutMs: UInt64(submission.timeoutMs)) {
+            let queued = thread.run { [self] in
+                // A submission that waited out its timeout behind a slow call
+                // was already given up as RETRY: not sent late as well.
+                guard bridge.isWaiting(token) else { return }
+                guard !closing.load(ordering: .acquiring) else {
+                    bridge.finish(token, with: .retry(reason: "the plugin instance was closed", retryAfter: nil))
+                    return
+                }
+                let started = CallThread.now()
+                let accepted = Self.withMessage(submission, token: token, context: owner.context) { message in
+                    plugin.descriptor.submit?(UnsafeMutableRawPointer(bitPattern: handle), message) == 0
+                }
+                let took = CallThread.now() - started
+                longest.withLock { $0 = max($0, took) }
+                if !accepted { bridge.refused(token: token) }
+            }
+            if !queued {
+                bridge.finish(token, with: .retry(reason: "the plugin instance was closed", retryAfter: nil))
+            }
+        }
+    }
+
+    public func busyFor() -> Double? { thread.busyFor() }
+
+    /// The longest a `submit` call took so far, in seconds: the threading
+    /// rule wants it short.
+    public var longestSubmit: Double { longest.withLock { $0 } }
+
+    public func close(timeout: Double) -> Bool {
+        let (plugin, handle) = (plugin, handle)
+        closing.store(true, ordering: .releasing)
+        let closed = thread.call(timeout: timeout) { plugin.descriptor.close?(UnsafeMutableRawPointer(bitPattern: handle)) } != nil
+        thread.stop()
+        return closed
+    }
+
+    /// The submission as a `herald_message`, valid inside `body` only.
+    static func withMessage<R>(_ s: Submission, token: UInt64, context: UInt,
+                               _ body: (UnsafePointer<herald_message>) -> R) -> R {
+        s.deliveryID.withCString { id in
+            s.eventJSON.withUnsafeBufferPointer { event in
+                s.renderedJSON.withUnsafeBufferPointer { rendered in
+                    s.eventFields.withFields { eventFields, eventCount in
+                        s.renderedFields.withFields { renderedFields, renderedCount in
+                            var message = herald_message()
+                            message.abi_version = PluginLoader.hostVersion
+                            message.struct_size = UInt32(MemoryLayout<herald_message>.size)
+                            message.token = token
+                            message.completion_context = UnsafeMutableRawPointer(bitPattern: context)
+                            message.delivery_id = id
+                            message.attempt = UInt32(clamping: s.attempt)
+                            message.timeout_ms = s.timeoutMs
+                            message.event_schema_version = UInt32(HERALD_EVENT_SCHEMA_VERSION)
+                            message.event_json = UnsafeRawPointer(event.baseAddress)?.assumingMemoryBound(to: CChar.self)
+                            message.event_json_length = event.count
+                            message.event_fields = eventFields
+                            message.event_field_count = eventCount
+                            message.rendered_json = UnsafeRawPointer(rendered.baseAddress)?.assumingMemoryBound(to: CChar.self)
+                            message.rendered_json_length = rendered.count
+                            message.rendered_fields = renderedFields
+                            message.rendered_field_count = renderedCount
+                            return withUnsafePointer(to: &message) { body($0) }
+                        }
                     }
                 }
             }
         }
     }
+}
 
-    /// Closes the instance. Blocks while the plugin finishes its work.
-    public func close() {
-        descriptor.pointee.close(handle)
+extension LoadedPlugin {
+    /// Opens an in-process instance (`PluginInstance.open`); blocks.
+    public func open(config: JSONValue, endpoint: String = "") throws(PluginConfigError) -> PluginInstance {
+        try PluginInstance.open(self, config: config, endpoint: endpoint)
     }
+}
+
+extension ChannelInstance {
+    /// Closes, waiting up to 10 s; blocks.
+    public func close() { _ = close(timeout: 10) }
 }
 
 /// Gives up, as RETRY, every submission whose timeout has passed. The

@@ -17,10 +17,16 @@ public struct PluginCatalog: Sendable {
 /// Finds and loads channel plugins.
 ///
 /// A file that cannot be a plugin (not a shared library, no entry symbol,
-/// another ABI major, a channel already taken) is refused with a log line
+/// another ABI major, a descriptor too small for the minor it declares, a
+/// NULL function, a channel already taken) is refused with a log line
 /// naming the file and the reason; loading goes on with the next one.
 public struct PluginLoader: Sendable {
     private let logger: Logger
+
+    /// `herald_plugin_descriptor`'s size at each minor of ABI 1, by minor.
+    /// Frozen: a minor that appends fields adds its size here, and 1.0's
+    /// stays this number (the size on every 64-bit platform Herald runs on).
+    static let descriptorSizes: [UInt32] = [120]
 
     public init(logger: Logger) {
         self.logger = logger
@@ -58,33 +64,54 @@ public struct PluginLoader: Sendable {
 
     /// Loads one file.
     public func load(file: String) throws(PluginLoadError) -> LoadedPlugin {
-        // Never unloaded: once a Swift library is in, the Swift runtime keeps
-        // pointers into it, and dlclose would leave them dangling.
+        // Never unloaded (the header's process rules): once a Swift library
+        // is in, the Swift runtime keeps pointers into it, and dlclose would
+        // leave them dangling.
         guard let library = dlopen(file, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
             let reason = dlerror().map { String(cString: $0) } ?? "unknown error"
             throw PluginLoadError(file: file, reason: "not a loadable shared library: \(reason)")
         }
         guard let symbol = dlsym(library, HERALD_PLUGIN_ENTRY_SYMBOL) else {
-            dlclose(library)
             throw PluginLoadError(file: file, reason: "no \(HERALD_PLUGIN_ENTRY_SYMBOL) symbol: not a Herald plugin")
         }
         let entry = unsafeBitCast(symbol, to: herald_plugin_entry_fn.self)
         let table = HostServices.makeTable(for: (file as NSString).lastPathComponent, logger: logger)
         var message = [CChar](repeating: 0, count: Int(HERALD_ERROR_CAPACITY))
-        let hostVersion = UInt32(HERALD_ABI_MAJOR << 16 | HERALD_ABI_MINOR)
-        guard let descriptor = entry(hostVersion, table, &message, message.count) else {
-            let reason = message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-            throw PluginLoadError(file: file, reason: "the plugin refused to load: \(reason.isEmpty ? "no reason given" : reason)")
+        guard let returned = entry(Self.hostVersion, table, &message, message.count) else {
+            let reason = HostServices.text(message, or: "no reason given")
+            throw PluginLoadError(file: file, reason: "the plugin refused to load: \(reason)")
         }
-        let major = descriptor.pointee.abi_version >> 16
-        guard major == UInt32(HERALD_ABI_MAJOR) else {
-            throw PluginLoadError(file: file, reason: "built for plugin ABI \(major).\(descriptor.pointee.abi_version & 0xFFFF); this host speaks \(HERALD_ABI_MAJOR).\(HERALD_ABI_MINOR)")
-        }
-        guard descriptor.pointee.struct_size >= UInt32(MemoryLayout<herald_plugin_descriptor>.size) else {
-            throw PluginLoadError(file: file, reason: "descriptor struct_size \(descriptor.pointee.struct_size) is smaller than ABI 1.0's \(MemoryLayout<herald_plugin_descriptor>.size)")
-        }
-        let plugin = try LoadedPlugin(file: file, descriptor: descriptor, logger: logger)
+        let descriptor = try Self.read(returned, file: file)
+        let plugin = try LoadedPlugin(file: file, descriptor: descriptor, table: table, logger: logger)
         HostServices.rename(table, to: plugin.channel)
         return plugin
+    }
+
+    static let hostVersion = UInt32(HERALD_ABI_MAJOR << 16 | HERALD_ABI_MINOR)
+
+    /// A copy of the plugin's descriptor holding only what its
+    /// `struct_size` covers (the rest zero: NULL, absent), once its version
+    /// and size are acceptable.
+    static func read(_ pointer: UnsafePointer<herald_plugin_descriptor>,
+                     file: String) throws(PluginLoadError) -> herald_plugin_descriptor {
+        // The first two fields are the same in every version of every major.
+        let version = pointer.pointee.abi_version
+        let size = pointer.pointee.struct_size
+        let (major, minor) = (version >> 16, version & 0xFFFF)
+        guard major == UInt32(HERALD_ABI_MAJOR) else {
+            throw PluginLoadError(file: file, reason: "built for plugin ABI \(major).\(minor); this host speaks "
+                                  + "\(HERALD_ABI_MAJOR).\(HERALD_ABI_MINOR) and loads plugins of major \(HERALD_ABI_MAJOR) only")
+        }
+        // A newer minor than ours is fine: we read the fields we know.
+        let needed = descriptorSizes[Int(min(minor, UInt32(descriptorSizes.count - 1)))]
+        guard size >= needed else {
+            throw PluginLoadError(file: file, reason: "descriptor struct_size \(size) is smaller than ABI 1.\(minor)'s \(needed)")
+        }
+        var copy = herald_plugin_descriptor()
+        withUnsafeMutableBytes(of: &copy) { target in
+            let count = min(Int(size), target.count)
+            target.copyMemory(from: UnsafeRawBufferPointer(start: UnsafeRawPointer(pointer), count: count))
+        }
+        return copy
     }
 }

@@ -38,3 +38,10 @@ public enum Repository {
         return output
     }
 }
+
+/// What the conformance kit sends, for tests that look at what arrived.
+public enum Conformance {
+    /// The objects of the exactly-once rule's submissions, with the kit's
+    /// default count of 20: `object-0` ... `object-19`.
+    public static let objects = (0..<20).map { "object-\($0)" }
+}

@@ -1,6 +1,7 @@
 import Foundation
 import HeraldCore
 import HeraldPluginHost
+import HeraldConformance
 import HeraldTesting
 import Logging
 import Testing
@@ -42,12 +43,15 @@ struct EmailChannelTests {
             try Self.load(), validConfig: setup.config(),
             invalidConfig: setup.config(["to": .array([.string("not an address")])]))
         #expect(problems.isEmpty, "\(problems)")
-        let mails = try setup.server.mails()
+        // The exactly-once rule's 20 submissions arrived once each (the kit sends others too).
+        let all = try setup.server.mails()
+        #expect(all.allSatisfy { $0.tls && $0.authenticatedAs == "herald" })
+        let subjects = Set(Conformance.objects.map { "[Critical] Conformance on \($0)" })
+        let mails = all.filter { subjects.contains($0.headers["Subject"] ?? "") }
         #expect(mails.count == 20)
-        #expect(mails.allSatisfy { $0.tls && $0.authenticatedAs == "herald" })
         // Short ASCII lines go as they are; the default body is plain text.
         #expect(mails.allSatisfy { $0.contentType == "text/plain" && $0.parts.first?.transferEncoding == "7bit" })
-        #expect(Set(mails.compactMap { $0.headers["Subject"] }) == Set((0..<20).map { "[Critical] Conformance on object-\($0)" }))
+        #expect(Set(mails.compactMap { $0.headers["Subject"] }) == subjects)
     }
 
     /// Every header and both bodies, as an independent MIME reader sees them,

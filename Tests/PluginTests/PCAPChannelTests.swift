@@ -1,6 +1,7 @@
 import Foundation
 import HeraldCore
 import HeraldPluginHost
+import HeraldConformance
 import HeraldTesting
 import Logging
 import Testing

@@ -1,6 +1,7 @@
 import Foundation
 import HeraldCore
 import HeraldPluginHost
+import HeraldConformance
 import HeraldTesting
 import InMemoryLogging
 import Logging
@@ -42,12 +43,21 @@ struct PluginABITests {
             plugin, validConfig: .object(["path": .string(output.path), "line": .string("{{ name }} {{ object_id }}")]),
             invalidConfig: .object(["line": .string("no path")]))
         #expect(problems.isEmpty, "\(problems)")
-        // What the plugin wrote is what the host handed it.
-        let lines = try String(contentsOf: output, encoding: .utf8).split(separator: "\n")
-        #expect(lines.count == 20)
-        let first = try JSONValue.parse(String(lines[0]))
+        // What the plugin wrote is what the host handed it: every conformance
+        // submission once (the kit also sends hostile and timed ones).
+        // (The kit's line of bytes that are not UTF-8 is left out: the plugin copies them through.)
+        let lines = try Data(contentsOf: output).split(separator: 0x0A).compactMap { line in
+            String(validating: line, as: UTF8.self).flatMap { try? JSONValue.parse($0) }
+        }
+        let ids = lines.compactMap { $0["delivery_id"]?.stringValue }
+        #expect(Conformance.objects.allSatisfy { object in ids.filter { $0 == "delivery-conformance-\(object.dropFirst(7))" }.count == 1 },
+                "\(ids)")
+        let first = try #require(lines.first { $0["delivery_id"] == .string("delivery-conformance-0") })
         #expect(first["line"]?.stringValue?.hasPrefix("Conformance object-") == true)
         #expect(first["event"]?["level"] == .string("Critical"))
+        // The rendered line arrives through the C fields, escaped by the plugin itself.
+        let hostile = try #require(lines.first { $0["delivery_id"] == .string("hostile-1") })
+        #expect(hostile["line"]?.stringValue == "N\r\nX-Injected: 1 o\u{7F}")
     }
 
     @Test func pluginBuiltForAnotherMajorIsRefused() throws {
@@ -90,8 +100,8 @@ struct PluginABITests {
     }
 
     private func submit(_ instance: PluginInstance, timeout: Double = 5) async -> DeliveryOutcome {
-        await instance.submit(deliveryID: "d-1", attempt: 1, timeout: timeout, eventJSON: Array("{}".utf8),
-                              renderedJSON: Array("{}".utf8))
+        await instance.submit(Submission(deliveryID: "d-1", attempt: 1, timeout: timeout, eventJSON: Array("{}".utf8),
+                                         eventFields: FieldList(), renderedJSON: Array("{}".utf8), renderedFields: FieldList()))
     }
 
     @Test func secondCompletionIsIgnoredAndLogged() async throws {
@@ -114,7 +124,7 @@ struct PluginABITests {
         let never = try instance(mode: "never")
         let started = Date()
         let outcome = await submit(never, timeout: 0.3)
-        guard case .retry(let reason, _) = outcome else {
+        guard case .retry(let reason, _, _) = outcome else {
             Issue.record("expected RETRY, got \(outcome)")
             return
         }
@@ -126,6 +136,6 @@ struct PluginABITests {
 
     @Test func refusedSubmissionIsRetry() async throws {
         let outcome = await submit(try instance(mode: "refuse"))
-        #expect(outcome == .retry(reason: "plugin refused the submission", retryAfter: nil))
+        #expect(outcome == .retry(reason: "the plugin refused the submission", retryAfter: nil))
     }
 }

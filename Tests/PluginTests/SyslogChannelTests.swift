@@ -1,6 +1,7 @@
 import Foundation
 import HeraldCore
 import HeraldPluginHost
+import HeraldConformance
 import HeraldTesting
 import Logging
 import Testing
@@ -33,10 +34,12 @@ struct SyslogChannelTests {
             try Self.load(), validConfig: .object(["destination": .string(destination)]),
             invalidConfig: .object(["destination": .string("\(transport)://127.0.0.1:70000")]))
         #expect(problems.isEmpty, "\(problems)")
-        let records = try await Self.records(server, count: 20)
-        #expect(records.count == 20)
-        #expect(Set(records.map(\.input)) == ["im\(transport)"])
-        #expect(Set(records.map(\.msg)) == Set((0..<20).map { "[Critical] Conformance on object-\($0)" }))
+        let all = try await Self.records(server, count: 20)
+        #expect(Set(all.map(\.input)) == ["im\(transport)"])
+        // The exactly-once rule's 20 submissions arrived once each (the kit sends others too).
+        let messages = Set(Conformance.objects.map { "[Critical] Conformance on \($0)" })
+        let records = all.filter { messages.contains($0.msg) }
+        #expect(records.count == 20 && Set(records.map(\.msg)) == messages)
     }
 
     /// RFC 5424 byte for byte: PRI from facility and level, RFC 3339 time,
@@ -143,13 +146,16 @@ struct SyslogChannelTests {
                                                                              "ca_file": .string(certificates.caFile.path)]))
         #expect(problems.isEmpty, "\(problems)")
         let records = try await Self.records(server, count: 20)
-        #expect(records.count == 20 && Set(records.map(\.msg)) == ["\u{FEFF}Conformance über TLS"])
+        #expect(records.filter { $0.msg == "\u{FEFF}Conformance über TLS" }.count >= 20)
+        // The kit closed its instance, so nothing more of it is on the way.
+        let delivered = try server.records().count
         let untrusted = JSONValue.object(["destination": .string(server.urlTLS)])
         let instance = try Self.load().open(config: untrusted)
         defer { instance.close() }
         let outcome = await PluginConformance.push(Self.event(), to: instance, config: untrusted)
         #expect(outcome.name == "retry" && outcome.reason.contains("certificate"), "\(outcome)")
-        #expect(try server.records().count == 20)
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(try server.records().count == delivered, "the untrusted server was sent nothing")
     }
 
     @Test(arguments: [

@@ -3,7 +3,9 @@
 **
 ** It appends one JSON line per delivery to a file:
 **   {"delivery_id":"...","attempt":1,"line":"<rendered line>","event":{...}}
-** and shows that a third party needs nothing but herald_plugin.h:
+** and shows that a third party needs nothing but herald_plugin.h: the
+** config and the rendered template arrive as name/value fields, so no JSON
+** parser is needed.
 **
 **   cc -shared -fPIC -O2 -I plugin-sdk/include \
 **      -o plugins/libfile_channel.so plugin-sdk/examples/file_channel.c
@@ -12,56 +14,55 @@
 **                   "line": "{{ level }} {{ name }} on {{ object_id }}"}
 */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "herald_plugin.h"
 
-static const herald_host_api *host;
-
 typedef struct file_instance {
-    pthread_mutex_t lock; /* submit may run on several threads at once */
+    const herald_host_api *host;
     FILE *file;
 } file_instance;
 
-/* Copies the string value of "key" from a flat JSON object into out.
-** Enough for this example's config, which the host has already checked
-** against the schema below; a real plugin would use a JSON library. */
-static int json_string_field(const char *json, const char *key, char *out, size_t cap) {
-    char pattern[64];
-    snprintf(pattern, sizeof pattern, "\"%s\"", key);
-    const char *p = strstr(json, pattern);
-    if (!p) return -1;
-    p = strchr(p + strlen(pattern), ':');
-    if (!p) return -1;
-    p++;
-    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') p++;
-    if (*p != '"') return -1;
-    p++;
-    size_t n = 0;
-    while (*p && *p != '"' && n + 1 < cap) {
-        if (*p == '\\' && p[1]) p++;
-        out[n++] = *p++;
+/* The value of the field `name`, or NULL; its length in *length. */
+static const char *field(const herald_field *fields, size_t count, const char *name, size_t *length) {
+    size_t name_length = strlen(name);
+    for (size_t i = 0; i < count; i++) {
+        if (fields[i].name_length == name_length && memcmp(fields[i].name, name, name_length) == 0) {
+            *length = fields[i].value_length;
+            return fields[i].value;
+        }
     }
-    out[n] = '\0';
-    return *p == '"' ? 0 : -1;
+    return NULL;
 }
 
-static int validate_config(const char *config_json, char *error, size_t cap) {
-    char path[4096];
-    if (json_string_field(config_json, "path", path, sizeof path) != 0 || path[0] == '\0') {
-        snprintf(error, cap, "path: required, the file to append to");
-        return 1;
+/* The config's "path" as a C string in out, or -1 (with the reason in error). */
+static int config_path(const herald_config *config, char *out, size_t cap, char *error, size_t error_cap) {
+    size_t length = 0;
+    const char *path = field(config->fields, config->field_count, "path", &length);
+    if (!path || length == 0) {
+        snprintf(error, error_cap, "path: required, the file to append to");
+        return -1;
     }
+    if (length >= cap || memchr(path, '\0', length)) {
+        snprintf(error, error_cap, "path: not a usable file name");
+        return -1;
+    }
+    memcpy(out, path, length);
+    out[length] = '\0';
     return 0;
 }
 
-static int open_instance(const char *config_json, void **instance, char *error, size_t cap) {
-    if (validate_config(config_json, error, cap) != 0) return 1;
+static int32_t validate_config(const herald_config *config, char *error, size_t cap) {
     char path[4096];
-    json_string_field(config_json, "path", path, sizeof path);
+    return config_path(config, path, sizeof path, error, cap) == 0 ? 0 : 1;
+}
+
+static int32_t open_instance(const herald_config *config, const herald_host_api *host, void **instance, char *error,
+                             size_t cap) {
+    char path[4096];
+    if (config_path(config, path, sizeof path, error, cap) != 0) return 1;
     FILE *file = fopen(path, "a");
     if (!file) {
         snprintf(error, cap, "path: cannot open %s: %s", path, strerror(errno));
@@ -73,41 +74,40 @@ static int open_instance(const char *config_json, void **instance, char *error, 
         snprintf(error, cap, "out of memory");
         return 1;
     }
-    pthread_mutex_init(&self->lock, NULL);
+    self->host = host;
     self->file = file;
     *instance = self;
     return 0;
 }
 
-/* The rendered fields arrive as {"line":"..."}; the value is already a JSON
-** string literal, so it is copied through as it is. */
-static void write_rendered_line(FILE *file, const herald_message *m) {
-    const char *start = memchr(m->rendered_json, ':', m->rendered_json_length);
-    const char *end = m->rendered_json + m->rendered_json_length;
-    while (end > m->rendered_json && end[-1] != '}') end--;
-    if (!start || end <= start + 1) {
-        fputs("\"\"", file);
-        return;
+/* Writes text as a JSON string literal. */
+static void write_json_string(FILE *file, const char *text, size_t length) {
+    fputc('"', file);
+    for (size_t i = 0; i < length; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c == '"' || c == '\\') fprintf(file, "\\%c", c);
+        else if (c < 0x20) fprintf(file, "\\u%04x", c);
+        else fputc(c, file);
     }
-    fwrite(start + 1, 1, (size_t)(end - 1 - (start + 1)), file);
+    fputc('"', file);
 }
 
-static int submit(void *instance, const herald_message *m) {
+/* The host calls submit of one instance from one thread at a time (the
+** threading rule), so the FILE needs no lock of its own. */
+static int32_t submit(void *instance, const herald_message *m) {
     file_instance *self = instance;
-    pthread_mutex_lock(&self->lock);
+    size_t line_length = 0;
+    const char *line = field(m->rendered_fields, m->rendered_field_count, "line", &line_length);
     fprintf(self->file, "{\"delivery_id\":\"%s\",\"attempt\":%u,\"line\":", m->delivery_id, m->attempt);
-    write_rendered_line(self->file, m);
+    write_json_string(self->file, line ? line : "", line ? line_length : 0);
     fputs(",\"event\":", self->file);
     fwrite(m->event_json, 1, m->event_json_length, self->file);
     fputs("}\n", self->file);
-    int failed = fflush(self->file) != 0;
-    pthread_mutex_unlock(&self->lock);
-
-    if (failed) {
+    if (fflush(self->file) != 0) {
         const char *reason = "write failed";
-        host->complete(m->token, HERALD_RETRY, 0, reason, strlen(reason));
+        self->host->complete(m->completion_context, m->token, HERALD_RETRY, 0, 0, reason, strlen(reason));
     } else {
-        host->complete(m->token, HERALD_OK, 0, NULL, 0);
+        self->host->complete(m->completion_context, m->token, HERALD_OK, 0, 0, NULL, 0);
     }
     return 0;
 }
@@ -115,7 +115,6 @@ static int submit(void *instance, const herald_message *m) {
 static void close_instance(void *instance) {
     file_instance *self = instance;
     fclose(self->file);
-    pthread_mutex_destroy(&self->lock);
     free(self);
 }
 
@@ -139,13 +138,17 @@ static const herald_plugin_descriptor descriptor = {
 };
 
 __attribute__((visibility("default")))
-const herald_plugin_descriptor *herald_plugin_entry(uint32_t host_abi_version, const herald_host_api *host_api,
+const herald_plugin_descriptor *herald_plugin_entry(uint32_t host_abi_version, const herald_host_api *host,
                                                     char *error, size_t cap) {
     if (HERALD_ABI_MAJOR_OF(host_abi_version) != HERALD_ABI_MAJOR) {
-        snprintf(error, cap, "built for Herald ABI %d, host speaks %u", HERALD_ABI_MAJOR,
+        snprintf(error, cap, "built for Herald plugin ABI %d, the host speaks %u", HERALD_ABI_MAJOR,
                  HERALD_ABI_MAJOR_OF(host_abi_version));
         return NULL;
     }
-    host = host_api;
+    /* This plugin uses only what ABI 1.0 has: a table at least that big will do. */
+    if (!host || host->struct_size < offsetof(herald_host_api, now_ms) + sizeof host->now_ms) {
+        snprintf(error, cap, "the host's table is smaller than ABI 1.0's");
+        return NULL;
+    }
     return &descriptor;
 }

@@ -45,7 +45,10 @@ extension Message {
 public enum Outcome: Sendable, Equatable {
     case ok
     /// Transient: the host tries again, after `after` seconds when given.
-    case retry(String, after: Double? = nil)
+    /// `endpointDown`: the endpoint itself is unreachable or overloaded
+    /// (connection refused, a timeout, 5xx, 429), not this one message; the
+    /// host then holds the endpoint's queue and probes it.
+    case retry(String, after: Double? = nil, endpointDown: Bool = false)
     /// Permanent: the delivery goes to the dead letters.
     case fail(String)
 }
@@ -81,7 +84,9 @@ public struct ConfigProblem: Error, Sendable, CustomStringConvertible {
 ///   `completion` exactly once, from any thread (the kit drops and logs a
 ///   second call). Conform to `BlockingChannelPlugin` instead to write a
 ///   plain blocking `deliver` that the kit runs on its own threads.
-/// - `submit` is called from several threads at once: guard your state.
+/// - `submit` and `close` of one instance are called from that instance's
+///   own host thread, one at a time; completions and your own threads may
+///   run meanwhile, so guard state they share.
 /// - `close` finishes or abandons work in flight, completing each
 ///   submission, and returns once nothing runs any more.
 public protocol ChannelPlugin: AnyObject, Sendable {

@@ -16,7 +16,7 @@ public struct HostServices: Sendable {
 
     /// Writes a log line through the host. Never pass a secret.
     public func log(_ level: LogLevel, _ message: String) {
-        let cLevel: herald_log_level = switch level {
+        let cLevel: Int32 = switch level {
         case .debug: HERALD_LOG_DEBUG
         case .info: HERALD_LOG_INFO
         case .warning: HERALD_LOG_WARNING
@@ -30,6 +30,10 @@ public struct HostServices: Sendable {
 
     /// Milliseconds since the epoch, on the host's clock.
     public func nowMs() -> UInt64 { table.pointee.now_ms() }
+
+    /// The size of the host table in ABI 1.0: what this kit reads of it.
+    /// A host table at least this big has every function the kit calls.
+    static let tableSize1_0 = MemoryLayout<herald_host_api>.offset(of: \.now_ms)! + MemoryLayout<UInt>.size
 }
 
 /// Reports one submission's outcome to the host, once.
@@ -38,11 +42,15 @@ public struct HostServices: Sendable {
 /// the host as a double completion.
 public final class Completion: Sendable {
     private let token: UInt64
+    /// The message's `completion_context`, as an address (Sendable): the
+    /// host's value, handed back as it came.
+    private let context: UInt
     private let host: HostServices
     private let done = Atomic<Bool>(false)
 
-    init(token: UInt64, host: HostServices) {
+    init(token: UInt64, context: UnsafeMutableRawPointer?, host: HostServices) {
         self.token = token
+        self.context = UInt(bitPattern: context)
         self.host = host
     }
 
@@ -51,10 +59,11 @@ public final class Completion: Sendable {
             host.log(.error, "completion called twice for one submission; the second was dropped")
             return
         }
-        let (code, after, reason): (herald_outcome, Double?, String) = switch outcome {
-        case .ok: (HERALD_OK, nil, "")
-        case .retry(let reason, let after): (HERALD_RETRY, after, reason)
-        case .fail(let reason): (HERALD_FAIL, nil, reason)
+        let (code, after, flags, reason): (Int32, Double?, UInt32, String) = switch outcome {
+        case .ok: (HERALD_OK, nil, 0, "")
+        case .retry(let reason, let after, let endpointDown):
+            (HERALD_RETRY, after, endpointDown ? HERALD_COMPLETE_ENDPOINT_DOWN : 0, reason)
+        case .fail(let reason): (HERALD_FAIL, nil, 0, reason)
         }
         // A receiver's Retry-After can be any number: clamp it to a day
         // (NaN to 0) before it becomes milliseconds.
@@ -62,7 +71,8 @@ public final class Completion: Sendable {
         var text = reason
         text.withUTF8 { bytes in
             bytes.withMemoryRebound(to: CChar.self) {
-                host.table.pointee.complete(token, code, afterMs, $0.baseAddress, $0.count)
+                host.table.pointee.complete(UnsafeMutableRawPointer(bitPattern: context), token, code, flags, afterMs,
+                                            $0.baseAddress, $0.count)
             }
         }
     }

@@ -6,9 +6,8 @@ public enum PluginExport {
     /// What the C function pointers of the descriptor call. Set once, by
     /// `entry`, before the host can call anything else of this library.
     private struct Exported {
-        let host: HostServices
         let validate: (String) -> String?
-        let open: (String) -> Result<InstanceBox, ConfigProblem>
+        let open: (String, HostServices) -> Result<InstanceBox, ConfigProblem>
     }
 
     /// Written once in `entry`, which the host calls once, before any
@@ -21,23 +20,27 @@ public enum PluginExport {
         _ type: P.Type, abi: UInt32, host: UnsafeRawPointer?, error: UnsafeMutablePointer<CChar>?, capacity: Int
     ) -> UnsafeRawPointer? {
         guard abi >> 16 == UInt32(HERALD_ABI_MAJOR), let host else {
-            write("built for Herald plugin ABI \(HERALD_ABI_MAJOR), host speaks \(abi >> 16)", to: error, capacity)
+            write("built for Herald plugin ABI \(HERALD_ABI_MAJOR), the host speaks \(abi >> 16)", to: error, capacity)
+            return nil
+        }
+        // The versioning rule: read no more of the host's table than its struct_size covers.
+        let table = host.assumingMemoryBound(to: herald_host_api.self)
+        guard Int(table.pointee.struct_size) >= HostServices.tableSize1_0 else {
+            write("the host's table (\(table.pointee.struct_size) bytes) is smaller than ABI 1.0's", to: error, capacity)
             return nil
         }
         if let descriptor { return UnsafeRawPointer(descriptor) }
-        let hostServices = HostServices(host.assumingMemoryBound(to: herald_host_api.self))
         exported = Exported(
-            host: hostServices,
             validate: { json in
                 do throws(ConfigProblem) {
                     try P.validate(try decode(P.Config.self, json))
                     return nil
                 } catch { return error.description }
             },
-            open: { json in
+            open: { json, host in
                 do throws(ConfigProblem) {
-                    let plugin = try P(config: try decode(P.Config.self, json), host: hostServices)
-                    return .success(InstanceBox(plugin: plugin, host: hostServices))
+                    let plugin = try P(config: try decode(P.Config.self, json), host: host)
+                    return .success(InstanceBox(plugin: plugin, host: host))
                 } catch { return .failure(error) }
             })
         let info = P.info
@@ -47,14 +50,16 @@ public enum PluginExport {
             struct_size: UInt32(MemoryLayout<herald_plugin_descriptor>.size),
             channel: strdup(info.channel), version: strdup(info.version), description: strdup(info.description),
             config_schema_json: strdup(info.configSchema), default_templates_json: strdup(info.defaultTemplates),
-            validate_config: { json, error, capacity in
-                guard let json, let problem = PluginExport.exported?.validate(String(cString: json)) else { return 0 }
+            flags: 0,
+            validate_config: { config, error, capacity in
+                guard let json = PluginExport.json(of: config) else { return 1 }
+                guard let problem = PluginExport.exported?.validate(json) else { return 0 }
                 PluginExport.write(problem, to: error, capacity)
                 return 1
             },
-            open: { json, instance, error, capacity in
-                guard let json, let exported = PluginExport.exported else { return 1 }
-                switch exported.open(String(cString: json)) {
+            open: { config, host, instance, error, capacity in
+                guard let json = PluginExport.json(of: config), let host, let exported = PluginExport.exported else { return 1 }
+                switch exported.open(json, HostServices(host)) {
                 case .success(let box):
                     instance?.pointee = Unmanaged.passRetained(box).toOpaque()
                     return 0
@@ -71,9 +76,17 @@ public enum PluginExport {
             close: { instance in
                 guard let instance else { return }
                 Unmanaged<InstanceBox>.fromOpaque(instance).takeRetainedValue().plugin.close()
-            }))
+            },
+            reserved: (nil, nil, nil, nil)))
         descriptor = made
         return UnsafeRawPointer(made)
+    }
+
+    /// The config's JSON text, when the host's struct is big enough to hold it.
+    private static func json(of config: UnsafePointer<herald_config>?) -> String? {
+        guard let config, Int(config.pointee.struct_size) >= MemoryLayout<herald_config>.offset(of: \.json_length)!
+                + MemoryLayout<Int>.size, let text = config.pointee.json else { return nil }
+        return String(decoding: UnsafeRawBufferPointer(start: text, count: config.pointee.json_length), as: UTF8.self)
     }
 
     private static func decode<C: Decodable>(_ type: C.Type, _ json: String) throws(ConfigProblem) -> C {
@@ -106,11 +119,19 @@ final class InstanceBox {
 
     func submit(_ raw: herald_message) {
         let event = Array(UnsafeRawBufferPointer(start: raw.event_json, count: raw.event_json_length))
-        let renderedBytes = Data(UnsafeRawBufferPointer(start: raw.rendered_json, count: raw.rendered_json_length))
-        let rendered = (try? JSONDecoder().decode([String: String].self, from: renderedBytes)) ?? [:]
+        // The rendered fields as pairs: no JSON decoding per message.
+        var rendered: [String: String] = [:]
+        for index in 0..<raw.rendered_field_count {
+            let field = raw.rendered_fields[index]
+            rendered[Self.text(field.name, field.name_length)] = Self.text(field.value, field.value_length)
+        }
         let message = Message(deliveryID: raw.delivery_id.map { String(cString: $0) } ?? "", attempt: Int(raw.attempt),
                               timeout: Double(raw.timeout_ms) / 1000, eventJSON: event, rendered: rendered)
-        plugin.submit(message, completion: Completion(token: raw.token, host: host))
+        plugin.submit(message, completion: Completion(token: raw.token, context: raw.completion_context, host: host))
+    }
+
+    private static func text(_ pointer: UnsafePointer<CChar>?, _ length: Int) -> String {
+        String(decoding: UnsafeRawBufferPointer(start: pointer, count: pointer == nil ? 0 : length), as: UTF8.self)
     }
 }
 
