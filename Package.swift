@@ -214,7 +214,7 @@ let package = Package(
         .testTarget(
             name: "PluginTests",
             dependencies: [
-                "HeraldTesting", "HeraldPluginHost", "HeraldCore", "HeraldConformance",
+                "HeraldTesting", "HeraldPluginHost", "HeraldCore", "HeraldConformance", "CHeraldPlugin",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
             ],

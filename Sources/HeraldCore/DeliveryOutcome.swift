@@ -7,10 +7,14 @@ public enum DeliveryOutcome: Sendable, Equatable {
     case retry(reason: String, retryAfter: Double?, endpointDown: Bool = false)
     /// Permanent; the delivery goes to the dead letters.
     case fail(reason: String)
+    /// The plugin's worker process died (or was killed hanging) with this
+    /// delivery in flight; `alone` when it was the only one, which makes it
+    /// the suspect. Tried again; poison after a few crashes alone.
+    case crash(reason: String, alone: Bool)
 
     public var reason: String {
         switch self {
-        case .ok(let reason), .retry(let reason, _, _), .fail(let reason): reason
+        case .ok(let reason), .retry(let reason, _, _), .fail(let reason), .crash(let reason, _): reason
         }
     }
 
@@ -20,6 +24,7 @@ public enum DeliveryOutcome: Sendable, Equatable {
         case .ok: "ok"
         case .retry: "retry"
         case .fail: "fail"
+        case .crash: "crash"
         }
     }
 }

@@ -14,12 +14,15 @@ public struct Endpoint: Sendable {
     public var maxInFlight: Int
     /// The channel config as a JSON object, already checked against the plugin's schema.
     public var config: JSONValue
+    /// Where the plugin runs for this endpoint.
+    public var isolation: Isolation
 
     public init(
         name: String, team: String, channel: String, levels: Set<Level> = Level.defaultFilter,
         throttle: ThrottleRule = ThrottleRule(), retry: RetryPolicy = RetryPolicy(),
-        timeoutSeconds: Double = 5, maxInFlight: Int = 64, config: JSONValue = .object([:])
+        timeoutSeconds: Double = 5, maxInFlight: Int = 64, config: JSONValue = .object([:]), isolation: Isolation = .none
     ) {
+        self.isolation = isolation
         self.name = name
         self.team = team
         self.channel = channel
@@ -30,4 +33,14 @@ public struct Endpoint: Sendable {
         self.maxInFlight = maxInFlight
         self.config = config
     }
+}
+
+/// Where an endpoint's plugin runs.
+public enum Isolation: String, Sendable, CaseIterable {
+    /// In the daemon's process: fastest; a crash of the plugin is a crash of
+    /// the daemon (which then finds the poison delivery on restart).
+    case none
+    /// In a supervised worker process of its own: a crash is an outcome
+    /// (RETRY), the worker is started again, the daemon stays up.
+    case process
 }

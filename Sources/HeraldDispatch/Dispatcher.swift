@@ -32,8 +32,22 @@ public final class Dispatcher: Service {
     }
 
     public func run() async throws {
+        let start = try await store.beginRun(poisonAfter: config.poisonAfterCrashes)
+        if start.unclean {
+            logger.warning("The last run did not stop cleanly (a crash, or kill -9)", metadata: [
+                "deliveries.poisoned": "\(start.poisoned.count)"])
+        }
+        for id in start.poisoned {
+            logger.error("Delivery dead-lettered as poison: the daemon crashed with it in flight, again and again",
+                         metadata: ["delivery.id": "\(id)", "crashes": "\(config.poisonAfterCrashes)"])
+        }
         let workers = try await openWorkers()
         self.workers.withLock { $0 = workers }
+        if start.unclean {
+            for worker in workers.values where worker.endpoint.isolation == .none {
+                await worker.deliverCarefully(through: start.lastPendingID, suspects: start.suspects)
+            }
+        }
         let planner = Planner(
             router: Router(policies: config.policies),
             endpoints: Dictionary(uniqueKeysWithValues: config.endpoints.map { ($0.name, $0) }),
@@ -62,7 +76,20 @@ public final class Dispatcher: Service {
             pipeline.finish()
         }
         for worker in workers.values { await worker.close() }
+        do { try await store.endRun() } catch { logger.error("Could not mark the clean stop", metadata: ["error": "\(error)"]) }
         logger.info("Dispatcher stopped")
+    }
+
+    /// Each open endpoint's state, for `/healthz`.
+    public func endpointStates() async -> [EndpointState] {
+        var states: [EndpointState] = []
+        for (name, worker) in workers.withLock({ $0 }).sorted(by: { $0.key < $1.key }) {
+            let suspension = await worker.suspension
+            states.append(EndpointState(name: name, channel: worker.endpoint.channel,
+                                        isolation: worker.endpoint.isolation.rawValue,
+                                        suspendedSince: suspension?.since, reason: suspension?.reason))
+        }
+        return states
     }
 
     /// Sends a team's dead letters (all, or those with `ids`) through their
@@ -85,13 +112,19 @@ public final class Dispatcher: Service {
             }
             do {
                 let templates = try TemplateSet(fields: fields)
-                let instance = try await offPool { () throws(PluginConfigError) in
-                    try PluginInstance.open(plugin, config: endpoint.config, endpoint: endpoint.name)
+                let instance = try await offPool { () throws(PluginConfigError) -> any ChannelInstance in
+                    switch endpoint.isolation {
+                    case .none: try PluginInstance.open(plugin, config: endpoint.config, endpoint: endpoint.name)
+                    case .process:
+                        try WorkerInstance.open(plugin, config: endpoint.config, endpoint: endpoint.name,
+                                                command: plugin.worker ?? .herald)
+                    }
                 }
                 workers[endpoint.name] = EndpointWorker(endpoint: endpoint, instance: instance, templates: templates,
                                                         policySelectors: selectors,
                                                         pipeline: pipeline, store: store,
-                                                        memoryLimit: config.backlogInMemory, logger: logger)
+                                                        memoryLimit: config.backlogInMemory,
+                                                        poisonAfter: config.poisonAfterCrashes, logger: logger)
             } catch {
                 // Its deliveries stay pending in the store until a restart with a working config.
                 logger.error("Endpoint disabled: its plugin could not open it", metadata: [
@@ -146,5 +179,47 @@ public final class Dispatcher: Service {
             }
             try? await Task.sleep(for: .seconds(1))
         }
+    }
+}
+
+/// How one endpoint stands, as `/healthz` shows it.
+public struct EndpointState: Sendable, Codable {
+    public let name: String
+    public let channel: String
+    /// Where its plugin runs: `none` (in the daemon) or `process`.
+    public let isolation: String
+    /// Unix seconds since when the endpoint is suspended (its plugin hangs); nil while it runs.
+    public let suspendedSince: Double?
+    public let reason: String?
+
+    public var state: String { suspendedSince == nil ? "up" : "suspended" }
+
+    enum CodingKeys: String, CodingKey { case name, channel, isolation, state, suspendedSince = "suspended_since", reason }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(channel, forKey: .channel)
+        try c.encode(isolation, forKey: .isolation)
+        try c.encode(state, forKey: .state)
+        try c.encodeIfPresent(suspendedSince, forKey: .suspendedSince)
+        try c.encodeIfPresent(reason, forKey: .reason)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        channel = try c.decode(String.self, forKey: .channel)
+        isolation = try c.decode(String.self, forKey: .isolation)
+        suspendedSince = try c.decodeIfPresent(Double.self, forKey: .suspendedSince)
+        reason = try c.decodeIfPresent(String.self, forKey: .reason)
+    }
+
+    init(name: String, channel: String, isolation: String, suspendedSince: Double?, reason: String?) {
+        self.name = name
+        self.channel = channel
+        self.isolation = isolation
+        self.suspendedSince = suspendedSince
+        self.reason = reason
     }
 }

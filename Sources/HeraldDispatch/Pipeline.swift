@@ -16,6 +16,9 @@ public final class Pipeline: Sendable {
     private struct Queued {
         var ingests: [(events: [Event], done: CheckedContinuation<Void, any Error>)] = []
         var attempts: [AttemptRecord] = []
+        /// In-flight marks (delivery id → group size), each group with who
+        /// waits for it to be durable.
+        var marks: [(ids: [Int64], group: Int, done: CheckedContinuation<Void, any Error>)] = []
         var finished = false
     }
 
@@ -61,6 +64,19 @@ public final class Pipeline: Sendable {
         }
     }
 
+    /// Marks a group of deliveries in flight, durably: if the daemon dies
+    /// before their attempts are recorded, the next start blames the group
+    /// (`Store.beginRun`). Returns once the marks are committed.
+    func mark(_ ids: [Int64]) async throws {
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+            let queued = queue.withLock { queue in
+                if !queue.finished { queue.marks.append((ids, ids.count, done)) }
+                return !queue.finished
+            }
+            if queued { wake.yield() } else { done.resume(throwing: ShuttingDown()) }
+        }
+    }
+
     /// Queues an attempt's record; it is written with the next batch.
     func record(_ attempt: AttemptRecord) {
         queue.withLock { $0.attempts.append(attempt) }
@@ -76,10 +92,11 @@ public final class Pipeline: Sendable {
                     defer {
                         queued.ingests.removeAll()
                         queued.attempts.removeAll()
+                        queued.marks.removeAll()
                     }
                     return queued
                 }
-                if work.ingests.isEmpty && work.attempts.isEmpty { break }
+                if work.ingests.isEmpty && work.attempts.isEmpty && work.marks.isEmpty { break }
                 await write(work, planner: &planner, deliver: deliver)
             }
         }
@@ -97,10 +114,13 @@ public final class Pipeline: Sendable {
         let events = work.ingests.flatMap(\.events)
         let plan = planner.plan(events)
         do {
-            let ids = try await store.commit(plan.batch, attempts: work.attempts)
+            var marks: [Int64: Int] = [:]
+            for mark in work.marks { for id in mark.ids { marks[id] = mark.group } }
+            let ids = try await store.commit(plan.batch, attempts: work.attempts, marks: marks)
             planner.keep(plan)
             // Durable now: answer the senders first, then hand the work over.
             for ingest in work.ingests { ingest.done.resume() }
+            for mark in work.marks { mark.done.resume() }
             if !ids.isEmpty {
                 await deliver(zip(ids, plan.batch.deliveries).map { id, delivery in
                     PendingDelivery(id: id, push: plan.push(for: delivery, id: id), attempts: 0, notBefore: 0)
@@ -113,6 +133,7 @@ public final class Pipeline: Sendable {
             logger.error("Could not write a batch", metadata: [
                 "error": "\(error)", "events": "\(events.count)", "attempts": "\(work.attempts.count)"])
             for ingest in work.ingests { ingest.done.resume(throwing: error) }
+            for mark in work.marks { mark.done.resume(throwing: error) }
         }
     }
 }

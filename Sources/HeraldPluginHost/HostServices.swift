@@ -20,6 +20,10 @@ enum HostServices {
     /// The logger for host-side messages about plugins (double completions...).
     static let logger = Mutex<Logger?>(nil)
 
+    /// Where completions go in a plugin worker process (to the daemon, as
+    /// frames); nil in the daemon, where they go to `CompletionBridge`.
+    static let completionSink = Mutex<(@Sendable (UInt, UInt64, Int32, UInt32, UInt64, String) -> Void)?>(nil)
+
     /// The key under which an instance's call thread keeps its endpoint's
     /// name, so a log line from that thread names the endpoint too.
     static let endpointKey = "herald.endpoint"
@@ -33,9 +37,13 @@ enum HostServices {
             struct_size: UInt32(MemoryLayout<herald_host_api>.size),
             log: { table, level, message, length in HostServices.log(table, level, message, length) },
             complete: { context, token, outcome, flags, retryAfter, reason, length in
-                CompletionBridge.shared.complete(context: UInt(bitPattern: context), token: token, outcome: outcome,
-                                                 flags: flags, retryAfterMs: retryAfter,
-                                                 reason: HostServices.string(reason, length))
+                let text = HostServices.string(reason, length)
+                if let sink = HostServices.completionSink.withLock({ $0 }) {
+                    sink(UInt(bitPattern: context), token, outcome, flags, retryAfter, text)
+                } else {
+                    CompletionBridge.shared.complete(context: UInt(bitPattern: context), token: token, outcome: outcome,
+                                                     flags: flags, retryAfterMs: retryAfter, reason: text)
+                }
             },
             now_ms: { HostServices.nowMs() }
         ))

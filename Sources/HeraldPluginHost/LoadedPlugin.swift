@@ -1,9 +1,14 @@
 import Foundation
 import CHeraldPlugin
-public import Logging
+import Logging
 public import HeraldCore
 
 /// A plugin the loader accepted: its descriptor as Swift values.
+///
+/// Herald's own plugins are loaded into the daemon (`native`); any other
+/// is described by a short-lived worker process, so a plugin that crashes
+/// or hangs while loading cannot take the daemon with it, and is loaded
+/// into the daemon only if an endpoint asks for `isolation: none`.
 ///
 /// `@unchecked Sendable` is safe: every stored property is immutable, the
 /// descriptor is a copy, and what its pointers point to is, by the ABI's
@@ -18,41 +23,77 @@ public final class LoadedPlugin: @unchecked Sendable {
     public let schema: ConfigSchema
     /// Template text for template fields an endpoint leaves out, checked at load.
     public let defaultTemplates: [String: String]
+    /// One of the plugins Herald ships (by file and channel): trusted to
+    /// run in the daemon's process unless an endpoint says otherwise.
+    public let isShipped: Bool
     /// Where the host logs about this plugin (its rule breaks, its own lines).
     let logger: Logger
     /// The ABI rules this plugin broke so far, as the host saw them.
     public let ruleBreaks = RuleBreaks()
-    let descriptor: herald_plugin_descriptor
-    /// The host table this plugin was given at its entry.
-    let table: UnsafePointer<herald_host_api>
+    /// The plugin in this process, when it is loaded here.
+    let native: Native?
+    /// How to run the plugin in a worker process, when the host can.
+    public let worker: WorkerCommand?
+
+    /// `@unchecked Sendable`: a copy of the descriptor and the table's
+    /// address, both immutable and valid until the process exits (the ABI's
+    /// rule); the host calls the functions they point to as the threading
+    /// rule allows.
+    struct Native: @unchecked Sendable {
+        let descriptor: herald_plugin_descriptor
+        /// The host table this plugin was given at its entry.
+        let table: UnsafePointer<herald_host_api>
+    }
 
     /// How long `validate_config` and `open` may take before the host gives up.
     public static let callTimeout: Double = 10
 
-    init(file: String, descriptor d: herald_plugin_descriptor, table: UnsafePointer<herald_host_api>,
-         logger: Logger) throws(PluginLoadError) {
-        self.file = file
-        self.logger = logger
-        self.descriptor = d
-        self.table = table
-        abiVersion = d.abi_version
-        channel = d.channel.map { String(cString: $0) } ?? ""
-        version = d.version.map { String(cString: $0) } ?? ""
-        summary = d.description.map { String(cString: $0) } ?? ""
-        guard channel.range(of: "^[a-z0-9][a-z0-9_-]{0,63}$", options: .regularExpression) != nil else {
-            throw PluginLoadError(file: file, reason: "channel name \"\(channel)\" is not 1-64 lower case letters, digits, '-' or '_'")
+    /// What a loaded descriptor or a worker's description says.
+    struct Description: Codable {
+        var channel, version, description, configSchema, defaultTemplates: String
+        var abiVersion: UInt32
+
+        enum CodingKeys: String, CodingKey {
+            case channel, version, description, configSchema = "config_schema", defaultTemplates = "default_templates"
+            case abiVersion = "abi_version"
         }
+    }
+
+    /// A plugin loaded into this process.
+    convenience init(file: String, descriptor d: herald_plugin_descriptor, table: UnsafePointer<herald_host_api>,
+                     worker: WorkerCommand?, logger: Logger) throws(PluginLoadError) {
         let missing = [("validate_config", d.validate_config == nil), ("open", d.open == nil),
                        ("submit", d.submit == nil), ("close", d.close == nil)].filter(\.1).map(\.0)
         guard missing.isEmpty else {
             throw PluginLoadError(file: file, reason: "the descriptor leaves \(missing.joined(separator: ", ")) NULL")
         }
+        let text = { (pointer: UnsafePointer<CChar>?) in pointer.map { String(cString: $0) } ?? "" }
+        try self.init(file: file, description: Description(
+            channel: text(d.channel), version: text(d.version), description: text(d.description),
+            configSchema: text(d.config_schema_json), defaultTemplates: d.default_templates_json.map { String(cString: $0) } ?? "{}",
+            abiVersion: d.abi_version), native: Native(descriptor: d, table: table), worker: worker, logger: logger)
+    }
+
+    init(file: String, description d: Description, native: Native?, worker: WorkerCommand?,
+         logger: Logger) throws(PluginLoadError) {
+        self.file = file
+        self.logger = logger
+        self.native = native
+        self.worker = worker
+        abiVersion = d.abiVersion
+        channel = d.channel
+        version = d.version
+        summary = d.description
+        isShipped = ShippedPlugins.channel(ofFile: file) == d.channel
+        guard channel.range(of: "^[a-z0-9][a-z0-9_-]{0,63}$", options: .regularExpression) != nil else {
+            throw PluginLoadError(file: file, reason: "channel name \"\(channel)\" is not 1-64 lower case letters, digits, '-' or '_'")
+        }
         do {
-            schema = try ConfigSchema(json: d.config_schema_json.map { String(cString: $0) } ?? "")
+            schema = try ConfigSchema(json: d.configSchema)
         } catch {
             throw PluginLoadError(file: file, reason: "config_schema_json is not a JSON Schema object: \(error)")
         }
-        let templates = (try? JSONValue.parse(d.default_templates_json.map { String(cString: $0) } ?? "{}"))?.objectValue
+        let templates = (try? JSONValue.parse(d.defaultTemplates))?.objectValue
         guard let templates, templates.values.allSatisfy({ $0.stringValue != nil }) else {
             throw PluginLoadError(file: file, reason: "default_templates_json is not a JSON object of strings")
         }
@@ -62,6 +103,12 @@ public final class LoadedPlugin: @unchecked Sendable {
         } catch {
             throw PluginLoadError(file: file, reason: "default_templates_json: \(error)")
         }
+    }
+
+    var description: Description {
+        Description(channel: channel, version: version, description: summary, configSchema: schema.root.jsonText,
+                    defaultTemplates: JSONValue.object(defaultTemplates.mapValues(JSONValue.string)).jsonText,
+                    abiVersion: abiVersion)
     }
 
     /// Checks an endpoint's channel config: the schema first, then the
@@ -75,20 +122,25 @@ public final class LoadedPlugin: @unchecked Sendable {
         } catch {
             throw PluginConfigError(field: error.path, message: error.message)
         }
-        let result = PluginCall.blocking(timeout: Self.callTimeout, name: channel) { [self] () -> (Int32, [CChar]) in
-            var message = [CChar](repeating: 0, count: Int(HERALD_ERROR_CAPACITY))
-            let status = PluginConfig(config, endpoint: endpoint).withConfig {
-                descriptor.validate_config?($0, &message, message.count) ?? 1
+        let refusal: String?
+        if let native {
+            let result = PluginCall.blocking(timeout: Self.callTimeout, name: channel) { () -> (Int32, [CChar]) in
+                var message = [CChar](repeating: 0, count: Int(HERALD_ERROR_CAPACITY))
+                let status = PluginConfig(config, endpoint: endpoint).withConfig {
+                    native.descriptor.validate_config?($0, &message, message.count) ?? 1
+                }
+                return (status, message)
             }
-            return (status, message)
+            guard let (status, message) = result else {
+                throw PluginConfigError(field: nil, message: "the plugin's validate_config did not return within \(Int(Self.callTimeout)) s")
+            }
+            refusal = status == 0 ? nil : HostServices.text(message, or: "refused by the plugin")
+        } else if let worker {
+            refusal = try worker.validate(file: file, config: config, endpoint: endpoint)
+        } else {
+            throw PluginConfigError(field: nil, message: "the plugin is neither loaded nor runnable in a worker")
         }
-        guard let (status, message) = result else {
-            throw PluginConfigError(field: nil, message: "the plugin's validate_config did not return within \(Int(Self.callTimeout)) s")
-        }
-        if status != 0 {
-            let text = HostServices.text(message, or: "refused by the plugin")
-            throw PluginConfigError(field: Self.field(in: text), message: text)
-        }
+        if let refusal { throw PluginConfigError(field: Self.field(in: refusal), message: refusal) }
     }
 
     /// The field a "field: message" refusal names (the header's convention).

@@ -45,6 +45,13 @@ public protocol ChannelInstance: AnyObject, Sendable {
     /// How long the plugin call now running has taken, in seconds; nil when
     /// none runs. Longer than the endpoint's timeout means the plugin hangs.
     func busyFor() -> Double?
+    /// Called on the dispatcher's tick: a worker process that hangs is
+    /// killed here, and one that crashed is started again once its backoff
+    /// passed. Never blocks.
+    func watchdog()
+    /// False while the instance cannot take submissions (its worker
+    /// process is being started again after a crash).
+    func isAvailable() -> Bool
     /// Closes the instance; returns false when the plugin did not finish
     /// within `timeout` seconds (it is then left behind). Blocks the caller
     /// meanwhile: call it off the cooperative pool.
@@ -77,15 +84,28 @@ public final class PluginInstance: ChannelInstance {
     /// `LoadedPlugin.callTimeout`): call it off the cooperative pool.
     /// - Throws: `PluginConfigError` with the plugin's reason, or when
     ///   `open` did not return in time.
-    public static func open(_ plugin: LoadedPlugin, config: JSONValue,
+    public static func open(_ described: LoadedPlugin, config: JSONValue,
                             endpoint: String) throws(PluginConfigError) -> PluginInstance {
+        // A plugin described by a worker is loaded here only now, because an
+        // endpoint asked for it to run in the daemon (`isolation: none`).
+        let plugin: LoadedPlugin
+        if described.native != nil {
+            plugin = described
+        } else {
+            do {
+                plugin = try PluginLoader(logger: described.logger).load(file: described.file)
+            } catch {
+                throw PluginConfigError(field: nil, message: error.reason)
+            }
+        }
+        guard let native = plugin.native else { throw PluginConfigError(field: nil, message: "the plugin is not loaded") }
         let thread = CallThread(name: endpoint)
         thread.run { Thread.current.threadDictionary[HostServices.endpointKey] = endpoint }
         let pluginConfig = PluginConfig(config, endpoint: endpoint)
         let result = thread.call(timeout: LoadedPlugin.callTimeout) { () -> (Int32, UInt, [CChar]) in
             var message = [CChar](repeating: 0, count: Int(HERALD_ERROR_CAPACITY))
             var instance: UnsafeMutableRawPointer?
-            let status = pluginConfig.withConfig { plugin.descriptor.open?($0, plugin.table, &instance, &message, message.count) ?? 1 }
+            let status = pluginConfig.withConfig { plugin.native?.descriptor.open?($0, native.table, &instance, &message, message.count) ?? 1 }
             return (status, UInt(bitPattern: instance), message)
         }
         guard let (status, handle, message) = result else {
@@ -117,7 +137,7 @@ public final class PluginInstance: ChannelInstance {
                 }
                 let started = CallThread.now()
                 let accepted = Self.withMessage(submission, token: token, context: owner.context) { message in
-                    plugin.descriptor.submit?(UnsafeMutableRawPointer(bitPattern: handle), message) == 0
+                    plugin.native?.descriptor.submit?(UnsafeMutableRawPointer(bitPattern: handle), message) == 0
                 }
                 let took = CallThread.now() - started
                 longest.withLock { $0 = max($0, took) }
@@ -138,7 +158,7 @@ public final class PluginInstance: ChannelInstance {
     public func close(timeout: Double) -> Bool {
         let (plugin, handle) = (plugin, handle)
         closing.store(true, ordering: .releasing)
-        let closed = thread.call(timeout: timeout) { plugin.descriptor.close?(UnsafeMutableRawPointer(bitPattern: handle)) } != nil
+        let closed = thread.call(timeout: timeout) { plugin.native?.descriptor.close?(UnsafeMutableRawPointer(bitPattern: handle)) } != nil
         thread.stop()
         return closed
     }
@@ -187,6 +207,9 @@ extension LoadedPlugin {
 extension ChannelInstance {
     /// Closes, waiting up to 10 s; blocks.
     public func close() { _ = close(timeout: 10) }
+
+    public func watchdog() {}
+    public func isAvailable() -> Bool { true }
 }
 
 /// Gives up, as RETRY, every submission whose timeout has passed. The

@@ -22,14 +22,18 @@ public struct PluginCatalog: Sendable {
 /// naming the file and the reason; loading goes on with the next one.
 public struct PluginLoader: Sendable {
     private let logger: Logger
+    /// How to run a plugin in a worker process; with it, plugins Herald
+    /// does not ship are described by a worker instead of loaded here.
+    private let worker: WorkerCommand?
 
     /// `herald_plugin_descriptor`'s size at each minor of ABI 1, by minor.
     /// Frozen: a minor that appends fields adds its size here, and 1.0's
     /// stays this number (the size on every 64-bit platform Herald runs on).
     static let descriptorSizes: [UInt32] = [120]
 
-    public init(logger: Logger) {
+    public init(logger: Logger, worker: WorkerCommand? = nil) {
         self.logger = logger
+        self.worker = worker
         HostServices.logger.withLock { $0 = logger }
         // The ABI promises plugins EPIPE, not death, on a closed socket.
         signal(SIGPIPE, SIG_IGN)
@@ -45,7 +49,8 @@ public struct PluginLoader: Sendable {
             for name in names.sorted() where name.hasSuffix(".so") {
                 let file = (directory as NSString).appendingPathComponent(name)
                 do throws(PluginLoadError) {
-                    let plugin = try load(file: file)
+                    let plugin = try ShippedPlugins.channel(ofFile: file) == nil && worker != nil
+                        ? describe(file: file) : load(file: file)
                     if let taken = catalog.plugins[plugin.channel] {
                         throw PluginLoadError(file: file, reason: "channel \"\(plugin.channel)\" is already provided by \(taken.file)")
                     }
@@ -82,9 +87,16 @@ public struct PluginLoader: Sendable {
             throw PluginLoadError(file: file, reason: "the plugin refused to load: \(reason)")
         }
         let descriptor = try Self.read(returned, file: file)
-        let plugin = try LoadedPlugin(file: file, descriptor: descriptor, table: table, logger: logger)
+        let plugin = try LoadedPlugin(file: file, descriptor: descriptor, table: table, worker: worker, logger: logger)
         HostServices.rename(table, to: plugin.channel)
         return plugin
+    }
+
+    /// A plugin described by a worker process: nothing of it runs here.
+    public func describe(file: String) throws(PluginLoadError) -> LoadedPlugin {
+        guard let worker else { return try load(file: file) }
+        return try LoadedPlugin(file: file, description: try worker.describe(file: file), native: nil, worker: worker,
+                                logger: logger)
     }
 
     static let hostVersion = UInt32(HERALD_ABI_MAJOR << 16 | HERALD_ABI_MINOR)

@@ -62,6 +62,20 @@ extension SQLiteStore {
                 CREATE INDEX event_by_hub_id ON event(team, eventID) WHERE \(SQLiteStore.hubIDCondition)
                 """)
         }
+        migrator.registerMigration("v3: crash marks") { db in
+            // After an unclean stop, deliveries go out in marked groups: the
+            // mark is the group's size, so a crash of the daemon is blamed on
+            // the group (suspectGroup) and, once it is one, on the delivery.
+            try db.alter(table: "delivery") { t in
+                t.add(column: "crashes", .integer).notNull().defaults(to: 0)
+                t.add(column: "inFlightMark", .integer).notNull().defaults(to: 0)
+                t.add(column: "suspectGroup", .integer).notNull().defaults(to: 0)
+            }
+            try db.create(table: "meta") { t in
+                t.column("key", .text).primaryKey()
+                t.column("value", .text).notNull()
+            }
+        }
         return migrator
     }
 }

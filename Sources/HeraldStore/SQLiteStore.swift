@@ -36,11 +36,12 @@ public final class SQLiteStore: Store {
 
     // MARK: - Writes
 
-    public func commit(_ batch: IngestBatch, attempts: [AttemptRecord]) async throws -> [Int64] {
+    public func commit(_ batch: IngestBatch, attempts: [AttemptRecord], marks: [Int64: Int]) async throws -> [Int64] {
         let encoded = batch.events.map(\.storedJSON)
         let now = Date().timeIntervalSince1970
         return try await pool.write { db in
             try Self.record(attempts, db)
+            for (id, group) in marks { try db.execute(literal: "UPDATE delivery SET inFlightMark = \(group) WHERE id = \(id)") }
             var eventRows: [Int64] = []
             eventRows.reserveCapacity(encoded.count)
             let insertEvent = try db.cachedStatement(sql: """
@@ -99,7 +100,7 @@ public final class SQLiteStore: Store {
             INSERT INTO attempt (deliveryID, attempt, startedAt, finishedAt, outcome, reason) VALUES (?, ?, ?, ?, ?, ?)
             """)
         let update = try db.cachedStatement(sql: """
-            UPDATE delivery SET status = ?, attempts = ?, notBefore = ?, lastError = ?, updatedAt = ? WHERE id = ?
+            UPDATE delivery SET status = ?, attempts = ?, notBefore = ?, lastError = ?, updatedAt = ?, inFlightMark = 0, suspectGroup = 0 WHERE id = ?
             """)
         for record in attempts {
             try insertAttempt.execute(arguments: [
@@ -115,6 +116,37 @@ public final class SQLiteStore: Store {
             try update.execute(arguments: [status, record.attempt, notBefore, lastError, record.finishedAt,
                                            record.deliveryID])
         }
+    }
+
+    public func beginRun(poisonAfter: Int) async throws -> RunStart {
+        try await pool.write { db in
+            let running = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'running'") == "1"
+            try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('running', '1') ON CONFLICT (key) DO UPDATE SET value = '1'")
+            var poisoned: [Int64] = []
+            if running {
+                try db.execute(sql: """
+                    UPDATE delivery SET crashes = crashes + (inFlightMark = 1), suspectGroup = inFlightMark, inFlightMark = 0
+                    WHERE inFlightMark > 0 AND status = 'pending'
+                    """)
+                let request: SQLRequest<Int64> = "SELECT id FROM delivery WHERE status = 'pending' AND crashes >= \(poisonAfter)"
+                poisoned = try request.fetchAll(db)
+                let reason = "poison: the daemon crashed \(poisonAfter) times with this delivery in flight in its plugin"
+                try db.execute(literal: """
+                    UPDATE delivery SET status = 'dead', lastError = \(reason), updatedAt = \(Date().timeIntervalSince1970)
+                    WHERE id IN \(poisoned)
+                    """)
+            }
+            let last = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM delivery WHERE status = 'pending'") ?? 0
+            var suspects: [Int64: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT id, suspectGroup FROM delivery WHERE status = 'pending' AND suspectGroup > 0") {
+                suspects[row["id"]] = row["suspectGroup"]
+            }
+            return RunStart(unclean: running, poisoned: poisoned, lastPendingID: last, suspects: suspects)
+        }
+    }
+
+    public func endRun() async throws {
+        try await pool.write { db in try db.execute(sql: "UPDATE meta SET value = '0' WHERE key = 'running'") }
     }
 
     public func replayDead(team: String?, ids: [Int64]?) async throws -> [PendingDelivery] {

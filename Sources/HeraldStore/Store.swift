@@ -120,10 +120,12 @@ public struct AttemptSummary: Sendable, Codable {
 ///
 /// Implementations make each call one transaction.
 public protocol Store: Sendable {
-    /// Writes a batch of events with their deliveries, and records attempts
-    /// (moving each delivery to its next state), in one transaction; returns
-    /// the ids of the new deliveries in `batch.deliveries` order.
-    func commit(_ batch: IngestBatch, attempts: [AttemptRecord]) async throws -> [Int64]
+    /// Writes a batch of events with their deliveries, records attempts
+    /// (moving each delivery to its next state and clearing its in-flight
+    /// mark and suspicion) and sets in-flight marks (delivery id → the size
+    /// of the group it goes out in), in one transaction; returns the ids of
+    /// the new deliveries in `batch.deliveries` order.
+    func commit(_ batch: IngestBatch, attempts: [AttemptRecord], marks: [Int64: Int]) async throws -> [Int64]
     /// Up to `limit` pending deliveries of one endpoint with ids above
     /// `afterID`, oldest first: how a worker pages in what it let spill.
     func pendingDeliveries(endpoint: String, afterID: Int64, limit: Int) async throws -> [PendingDelivery]
@@ -143,4 +145,32 @@ public protocol Store: Sendable {
     /// Moves armed auto-clear deadlines (by alert key) later, never earlier:
     /// a sender's repeat saying the alert still goes on.
     func extendAutoClear(_ deadlines: [String: Double]) async throws
+    /// Marks the start of a daemon's run; tells whether the last one ended
+    /// without `endRun` (a crash), and then blames the deliveries marked in
+    /// flight: one marked alone has its crash count raised (and at
+    /// `poisonAfter` is dead as poison); those marked in a group become
+    /// suspects of that group's size.
+    func beginRun(poisonAfter: Int) async throws -> RunStart
+    /// Marks a clean end of the run.
+    func endRun() async throws
+}
+
+/// What `beginRun` found.
+public struct RunStart: Sendable {
+    /// The last run ended without `endRun`: the daemon crashed (or was killed).
+    public let unclean: Bool
+    /// Deliveries dead-lettered now as poison.
+    public let poisoned: [Int64]
+    /// The highest pending delivery id at the start (0 when none).
+    public let lastPendingID: Int64
+    /// Pending deliveries that were in flight in a group when the daemon
+    /// crashed: delivery id → the group's size.
+    public let suspects: [Int64: Int]
+
+    public init(unclean: Bool, poisoned: [Int64], lastPendingID: Int64, suspects: [Int64: Int]) {
+        self.unclean = unclean
+        self.poisoned = poisoned
+        self.lastPendingID = lastPendingID
+        self.suspects = suspects
+    }
 }

@@ -56,7 +56,9 @@ public final class Daemon: @unchecked Sendable {
         }
     }
 
-    public func stop() { child?.stop() }
+    /// SIGTERM, then SIGKILL after `grace` seconds; returns once it exited.
+    public func stop(grace: Double = 10) { child?.stop(grace: grace) }
+    public var isRunning: Bool { child?.isRunning == true }
     public func kill9() { child?.kill9() }
     public var log: String { child?.log ?? "" }
 

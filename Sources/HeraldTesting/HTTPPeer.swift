@@ -29,7 +29,7 @@ public final class HTTPReceiver: Sendable {
         if let cert, let key { arguments += ["--cert", cert.path, "--key", key.path] }
         child = try ChildProcess("/usr/bin/env", ["python3"] + arguments,
                                  log: directory.appendingPathComponent("receiver.log"))
-        try await waitUntil(timeout: 10, "the HTTP receiver to start") {
+        try await waitUntil(timeout: 30, "the HTTP receiver to start") {
             FileManager.default.fileExists(atPath: portFile.path)
         }
         self.port = Int(try String(contentsOf: portFile, encoding: .utf8))!

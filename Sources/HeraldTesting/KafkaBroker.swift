@@ -33,7 +33,7 @@ public final class KafkaBroker: Sendable {
                                  log: directory.appendingPathComponent("kafka.log"))
         let child = child
         var line = ""
-        try await waitUntil(timeout: 10, "the mock Kafka cluster to start") {
+        try await waitUntil(timeout: 30, "the mock Kafka cluster to start") {
             guard child.isRunning else { throw TestFailure("kafka_mock exited: \(child.log)") }
             line = child.log.split(separator: "\n").first { $0.hasPrefix("127.0.0.1:") }.map(String.init) ?? ""
             return !line.isEmpty

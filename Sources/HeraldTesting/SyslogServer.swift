@@ -97,7 +97,7 @@ public final class SyslogServer: @unchecked Sendable {
         child = try ChildProcess(Self.executable, ["-n", "-f", configFile.path,
                                                    "-i", directory.appendingPathComponent("rsyslogd.pid").path],
                                  log: log)
-        try await waitUntil(timeout: 10, "rsyslogd to listen on \(tcpPort)") {
+        try await waitUntil(timeout: 30, "rsyslogd to listen on \(tcpPort)") {
             guard child?.isRunning == true else { throw TestFailure("rsyslogd exited: \(child?.log ?? "")") }
             return Loopback.accepts(port: tcpPort)
         }

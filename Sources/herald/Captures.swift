@@ -16,7 +16,7 @@ struct Captures: AsyncParsableCommand {
 
     func run() async throws {
         let logger = options.bootstrapLogging()
-        let (config, _) = try loadConfig(options.config, logger: logger)
+        let (config, _) = try loadConfig(options.config, logger: logger, plugins: false)
         let endpoints = config.endpoints.filter { $0.channel == "pcap" && (endpoint == nil || $0.name == endpoint) }
         if let endpoint, endpoints.isEmpty {
             throw ValidationError("no pcap endpoint named \(endpoint) in \(options.config)")

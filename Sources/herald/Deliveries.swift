@@ -19,7 +19,7 @@ struct Deliveries: AsyncParsableCommand {
 
     func run() async throws {
         let logger = options.bootstrapLogging()
-        let (config, _) = try loadConfig(options.config, logger: logger)
+        let (config, _) = try loadConfig(options.config, logger: logger, plugins: false)
         let store = try SQLiteStore(path: config.databasePath)
         for delivery in try await store.deliveries(team: team, status: status, limit: limit) {
             print("\(delivery.id)\t\(delivery.status)\t\(delivery.endpoint)\t\(delivery.policy)\t\(delivery.level)\tattempts=\(delivery.attempts)\t\(delivery.lastError ?? "")")

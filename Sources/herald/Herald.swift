@@ -7,7 +7,7 @@ struct Herald: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "herald",
         abstract: "Takes alert events in and pushes them out through channel plugins.",
-        subcommands: [Serve.self, Plugins.self, Deliveries.self, Captures.self])
+        subcommands: [Serve.self, Check.self, Plugins.self, Deliveries.self, Captures.self, PluginWorkerCommand.self])
 }
 
 /// Options every command that reads the config file shares.
@@ -18,8 +18,17 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
-    func bootstrapLogging() -> Logger {
-        let level = logLevel
+    func bootstrapLogging() -> Logger { Self.bootstrap(logLevel) }
+
+    /// As `bootstrapLogging`, quieter by default: for commands whose output
+    /// is what they print, not the log.
+    func bootstrapLogging(default quiet: Logger.Level) -> Logger {
+        Self.bootstrap(logLevelWasSet ? logLevel : quiet)
+    }
+
+    private var logLevelWasSet: Bool { CommandLine.arguments.contains("--log-level") }
+
+    static func bootstrap(_ level: Logger.Level) -> Logger {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level

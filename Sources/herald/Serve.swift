@@ -27,7 +27,7 @@ struct Serve: AsyncParsableCommand {
         let dispatcher = Dispatcher(config: config, catalog: catalog, store: store, logger: logger)
 
         let router = Router()
-        router.get("/healthz") { _, _ in "ok\n" }
+        HealthRoutes(dispatcher: dispatcher).addRoutes(to: router)
         IngestRoutes(pipeline: dispatcher.pipeline, teams: TeamDirectory(teams: config.teams),
                      maxBodyBytes: config.maxBodyBytes, defaultTimeoutSeconds: config.defaultTimeoutSeconds)
             .addRoutes(to: router)
@@ -45,13 +45,16 @@ struct Serve: AsyncParsableCommand {
     }
 }
 
-/// Loads the config file and the plugins it names; on a config error,
+/// Loads the config file and the plugins it names (Herald's own into this
+/// process, any other described by a worker process); on a config error,
 /// prints it (file:line:col: field: message) and exits non-zero.
-func loadConfig(_ file: String, logger: Logger) throws -> (HeraldConfig, PluginCatalog) {
+/// - Parameter plugins: false for read-only commands, which must work while
+///   a plugin is broken: no plugin is loaded and channel configs go unchecked.
+func loadConfig(_ file: String, logger: Logger, plugins: Bool = true) throws -> (HeraldConfig, PluginCatalog) {
     do {
-        return try HeraldConfig.load(file: file) { directories in
-            PluginLoader(logger: logger).load(directories: directories)
-        }
+        return try HeraldConfig.load(file: file, loadPlugins: plugins ? { directories in
+            PluginLoader(logger: logger, worker: .herald).load(directories: directories)
+        } : nil)
     } catch {
         throw ValidationError("config error: \(error)")
     }

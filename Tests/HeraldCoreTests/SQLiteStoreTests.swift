@@ -24,7 +24,7 @@ struct SQLiteStoreTests {
         batch.events = [Self.event("1"), Self.event("2")]
         batch.deliveries = [NewDelivery(eventIndex: 0, endpoint: "hook", policy: "p", level: .critical, previousLevel: nil),
                             NewDelivery(eventIndex: 1, endpoint: "hook", policy: "p", level: .critical, previousLevel: .error)]
-        let ids = try await store.commit(batch, attempts: [])
+        let ids = try await store.commit(batch, attempts: [], marks: [:])
         #expect(ids.count == 2)
 
         // Then both are pending, with their events intact
@@ -39,7 +39,7 @@ struct SQLiteStoreTests {
                           next: .delivered),
             AttemptRecord(deliveryID: ids[1], attempt: 1, startedAt: 1, finishedAt: 2,
                           outcome: .fail(reason: "HTTP 400"), next: .dead),
-        ])
+        ], marks: [:])
 
         // Then nothing is pending, one is a dead letter with its reason and history
         #expect(try await store.pendingDeliveries(endpoint: "hook", afterID: 0, limit: 100).isEmpty)
@@ -61,11 +61,11 @@ struct SQLiteStoreTests {
         var batch = IngestBatch()
         batch.events = [Self.event("1")]
         batch.throttle[key] = .some(ThrottleState(lastPushAt: 5, pushes: 2, lastLevel: .warning))
-        _ = try await store.commit(batch, attempts: [])
+        _ = try await store.commit(batch, attempts: [], marks: [:])
         #expect(try await store.throttleStates() == [key: ThrottleState(lastPushAt: 5, pushes: 2, lastLevel: .warning)])
 
         batch.throttle[key] = .some(nil)
-        _ = try await store.commit(batch, attempts: [])
+        _ = try await store.commit(batch, attempts: [], marks: [:])
         #expect(try await store.throttleStates().isEmpty)
     }
 
@@ -73,14 +73,14 @@ struct SQLiteStoreTests {
         var batch = IngestBatch()
         batch.events = [Self.event("1", timeout: 60)]
         batch.armTimeouts[batch.events[0].alertKey] = (0, 1060)
-        _ = try await store.commit(batch, attempts: [])
+        _ = try await store.commit(batch, attempts: [], marks: [:])
         #expect(try await store.expiredAlerts(now: 1059).isEmpty)
         #expect(try await store.expiredAlerts(now: 1060).map(\.id) == ["1"])
 
         var resolved = IngestBatch()
         resolved.events = [Self.event("1", status: .resolved)]
         resolved.disarmTimeouts = [resolved.events[0].alertKey]
-        _ = try await store.commit(resolved, attempts: [])
+        _ = try await store.commit(resolved, attempts: [], marks: [:])
         #expect(try await store.expiredAlerts(now: 2000).isEmpty)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import CHeraldPlugin
 import HeraldCore
 import HeraldPluginHost
 import HeraldConformance
@@ -66,6 +67,69 @@ struct PluginABITests {
             defines: ["FIXTURE_ABI_MAJOR=2"])
         let error = #expect(throws: PluginLoadError.self) { try PluginLoader(logger: logger).load(file: library.path) }
         #expect(error?.reason.contains("built for plugin ABI 2.0; this host speaks 1.0") == true)
+    }
+
+    /// A copy of the SDK header as a later minor would be: fields appended
+    /// to every struct, the minor raised. Returns its include folder.
+    private func header1_1() throws -> URL {
+        let include = directory.appendingPathComponent("include-1.1")
+        try FileManager.default.createDirectory(at: include, withIntermediateDirectories: true)
+        var header = try String(contentsOf: Repository.root.appendingPathComponent("plugin-sdk/include/herald_plugin.h"),
+                                encoding: .utf8)
+        for (closing, field) in [("} herald_host_api;", "uint64_t (*added_in_1_1)(void);"),
+                                 ("} herald_config;", "uint64_t added_in_1_1;"),
+                                 ("} herald_message;", "uint64_t added_in_1_1;"),
+                                 ("} herald_plugin_descriptor;", "uint64_t added_in_1_1;")] {
+            header = header.replacingOccurrences(of: closing, with: "    /* -- ABI 1.1 -- */\n    \(field)\n\(closing)")
+        }
+        header = header.replacingOccurrences(of: "#define HERALD_ABI_MINOR 0", with: "#define HERALD_ABI_MINOR 1")
+        try header.write(to: include.appendingPathComponent("herald_plugin.h"), atomically: true, encoding: .utf8)
+        return include
+    }
+
+    /// A plugin built against 1.0 in a host of 1.1 (a small C host built
+    /// with the appended fields), and a plugin of 1.1 in this 1.0 host.
+    @Test func minorVersionsLoadBothWays() throws {
+        let include = try header1_1()
+        let example = try Repository.compileCPlugin(
+            source: Repository.root.appendingPathComponent("plugin-sdk/examples/file_channel.c"),
+            output: directory.appendingPathComponent("libfile_channel.so"))
+        let host = directory.appendingPathComponent("host_1_1")
+        try ChildProcess.run("/usr/bin/env", ["cc", "-Wall", "-Werror", "-I", include.path, "-o", host.path,
+                                              fixture("host_1_1.c").path, "-ldl"])
+        let written = directory.appendingPathComponent("compat.jsonl")
+        let output = try ChildProcess.run(host.path, [example.path, written.path])
+        #expect(output.contains("delivered"), "\(output)")
+        #expect(try String(contentsOf: written, encoding: .utf8).contains(#""line":"from a 1.1 host""#))
+
+        let newer = directory.appendingPathComponent("libnewer.so")
+        try ChildProcess.run("/usr/bin/env", ["cc", "-shared", "-fPIC", "-Wall", "-Werror", "-I", include.path,
+                                              "-DFIXTURE_CHANNEL=\"newer\"", "-o", newer.path, fixture("misbehaving_plugin.c").path])
+        let plugin = try PluginLoader(logger: logger).load(file: newer.path)
+        #expect(plugin.abiVersion == 1 << 16 | 1)
+        let instance = try plugin.open(config: .object(["mode": .string("ok")]))
+        #expect(instance.close(timeout: 10))
+    }
+
+    @Test(arguments: [
+        ("FIXTURE_STRUCT_SIZE=64", "descriptor struct_size 64 is smaller than ABI 1.0's 120"),
+        ("FIXTURE_NULL_SUBMIT", "the descriptor leaves submit NULL"),
+        ("FIXTURE_ABI_MAJOR=0", "built for plugin ABI 0.0"),
+    ])
+    func malformedDescriptorsAreRefusedWithAReason(define: String, reason: String) throws {
+        let library = try Repository.compileCPlugin(source: fixture("misbehaving_plugin.c"),
+                                                    output: directory.appendingPathComponent("libbad.so"), defines: [define])
+        let error = #expect(throws: PluginLoadError.self) { try PluginLoader(logger: logger).load(file: library.path) }
+        #expect(error?.reason.contains(reason) == true, "\(error?.reason ?? "")")
+    }
+
+    /// ABI 1.0's sizes are frozen: a change here is a new major.
+    @Test func abi1_0StructSizesAreFrozen() {
+        #expect(MemoryLayout<herald_plugin_descriptor>.size == 120)
+        #expect(MemoryLayout<herald_host_api>.size == 32)
+        #expect(MemoryLayout<herald_message>.size == 144)
+        #expect(MemoryLayout<herald_config>.size == 88)
+        #expect(MemoryLayout<herald_field>.size == 32)
     }
 
     @Test func fileThatIsNotALibraryIsRefusedAndLoadingGoesOn() throws {

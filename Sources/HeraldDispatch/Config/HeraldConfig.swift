@@ -30,6 +30,9 @@ public struct HeraldConfig: Sendable {
     /// Log pages after which a commit checkpoints (0: never; see `SQLiteStore`).
     public var walAutocheckpoint = 1000
     public var pluginDirectories: [String] = []
+    /// Crashes of a plugin with one delivery alone in flight after which
+    /// that delivery is poison and goes to the dead letters.
+    public var poisonAfterCrashes = 3
     /// New deliveries each endpoint holds in memory; the rest wait in the store.
     public var backlogInMemory = 10_000
     /// Auto-clear for Huawei events that give no `timeout`.
@@ -41,11 +44,14 @@ public struct HeraldConfig: Sendable {
     public init(file: String) { self.file = file }
 
     /// Reads and checks a config file, loading the plugins it names to
-    /// check every endpoint's channel config against its plugin's schema.
-    /// - Parameter loadPlugins: loads the plugins of the given folders.
+    /// check every endpoint's channel config against its plugin's schema
+    /// and every template.
+    /// - Parameter loadPlugins: loads the plugins of the given folders; nil
+    ///   to read the file without loading any (read-only commands, which
+    ///   must work while a plugin is broken): channel configs go unchecked.
     /// - Throws: `ConfigError` naming the file, line and field.
     public static func load(
-        file: String, loadPlugins: ([String]) -> PluginCatalog
+        file: String, loadPlugins: (([String]) -> PluginCatalog)?
     ) throws(ConfigError) -> (HeraldConfig, PluginCatalog) {
         let text: String
         do {
@@ -57,7 +63,7 @@ public struct HeraldConfig: Sendable {
     }
 
     public static func parse(
-        yaml: String, file: String, loadPlugins: ([String]) -> PluginCatalog
+        yaml: String, file: String, loadPlugins: (([String]) -> PluginCatalog)?
     ) throws(ConfigError) -> (HeraldConfig, PluginCatalog) {
         let root: Node
         do {
@@ -77,10 +83,11 @@ public struct HeraldConfig: Sendable {
         try config.readStorage(top["storage"])
         let baseDirectory = (file as NSString).deletingLastPathComponent
         if let plugins = top["plugins"] {
-            let fields = try plugins.mapping(allowed: ["directories"])
+            let fields = try plugins.mapping(allowed: ["directories", "poison_after_crashes"])
             config.pluginDirectories = try fields["directories"]?.strings().map {
                 $0.hasPrefix("/") ? $0 : (baseDirectory as NSString).appendingPathComponent($0)
             } ?? []
+            if let crashes = fields["poison_after_crashes"] { config.poisonAfterCrashes = try crashes.int(min: 1, max: 100) }
         }
         if let huawei = top["huawei"] {
             let fields = try huawei.mapping(allowed: ["default_timeout"])
@@ -88,11 +95,11 @@ public struct HeraldConfig: Sendable {
                 config.defaultTimeoutSeconds = EventLimits.timeoutSeconds(try timeout.duration(max: Double(EventLimits.maxTimeoutSeconds)))
             }
         }
-        let catalog = loadPlugins(config.pluginDirectories)
+        let catalog = loadPlugins?(config.pluginDirectories)
         try config.readTeams(top["teams"])
         try config.readEndpoints(top["endpoints"], catalog: catalog)
         try config.readPolicies(top["policies"])
-        return (config, catalog)
+        return (config, catalog ?? PluginCatalog())
     }
 
     // MARK: - Sections
@@ -139,12 +146,12 @@ public struct HeraldConfig: Sendable {
         }
     }
 
-    private mutating func readEndpoints(_ node: ConfigNode?, catalog: PluginCatalog) throws(ConfigError) {
+    private mutating func readEndpoints(_ node: ConfigNode?, catalog: PluginCatalog?) throws(ConfigError) {
         guard let node else { return }
         for item in try node.sequence() {
             let fields = try item.mapping(allowed: [
                 "name", "team", "channel", "levels", "push_cycle", "push_frequency", "retries", "timeout",
-                "backoff", "max_backoff", "max_in_flight", "config",
+                "backoff", "max_backoff", "max_in_flight", "isolation", "config",
             ])
             guard let nameNode = fields["name"] else { throw item.error("name: required") }
             guard let teamNode = fields["team"] else { throw item.error("team: required") }
@@ -179,21 +186,53 @@ public struct HeraldConfig: Sendable {
                 guard endpoint.timeoutSeconds > 0 else { throw timeout.error("must be more than 0") }
             }
             if let inFlight = fields["max_in_flight"] { endpoint.maxInFlight = try inFlight.int(min: 1, max: 10000) }
+            let configNode = fields["config"]
+            endpoint.config = try configNode?.json() ?? .object([:])
+            let isolation = try fields["isolation"].map { node throws(ConfigError) -> Isolation in
+                let name = try node.string()
+                guard let isolation = Isolation(rawValue: name) else {
+                    throw node.error("expected process (a worker process of its own) or none (in the daemon), found \"\(name)\"")
+                }
+                return isolation
+            }
+            guard let catalog else {
+                endpoint.isolation = isolation ?? .process
+                endpoints.append(endpoint)
+                continue
+            }
             guard let plugin = catalog.plugins[endpoint.channel] else {
                 let known = catalog.plugins.keys.sorted().joined(separator: ", ")
                 throw channelNode.error("no plugin provides channel \"\(endpoint.channel)\" (loaded: \(known.isEmpty ? "none" : known))")
             }
-            let configNode = fields["config"]
-            endpoint.config = try configNode?.json() ?? .object([:])
+            // Herald's own plugins run in the daemon by default; any other in a worker process.
+            endpoint.isolation = isolation ?? (plugin.isShipped ? .none : .process)
             do {
-                try plugin.validate(config: endpoint.config)
+                try plugin.validate(config: endpoint.config, endpoint: endpoint.name)
             } catch {
                 let at = error.field.flatMap { configNode?.descendant($0) } ?? configNode ?? item
                 throw ConfigError(file: file, line: at.node.mark?.line, column: at.node.mark?.column,
                                   field: error.field.map { "\(item.path).config.\($0)" } ?? "\(item.path).config",
                                   message: error.message)
             }
+            try checkTemplates(of: endpoint, plugin: plugin, item: item, configNode: configNode)
             endpoints.append(endpoint)
+        }
+    }
+
+    /// Every template the endpoint will render (its own, and the plugin's
+    /// defaults for the rest) parses and renders, or the file is refused
+    /// naming the field: a bad filter is a config error, not an empty body.
+    private func checkTemplates(of endpoint: Endpoint, plugin: LoadedPlugin, item: ConfigNode,
+                                configNode: ConfigNode?) throws(ConfigError) {
+        for field in plugin.schema.templateFields {
+            guard let text = endpoint.config[field]?.stringValue else { continue }
+            do {
+                _ = try TemplateSet(fields: [field: text])
+            } catch {
+                let at = configNode?.descendant(field) ?? configNode ?? item
+                throw ConfigError(file: file, line: at.node.mark?.line, column: at.node.mark?.column,
+                                  field: "\(item.path).config.\(field)", message: "template: \(error.message)")
+            }
         }
     }
 
