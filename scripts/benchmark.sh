@@ -83,25 +83,26 @@ ingest_half_run() {
     | awk '/requests in/ {print $1 * 100}'
 }
 
-echo "Herald benchmark, $(nproc) cores, ${seconds}s per run, $(date -u +%F)"
-[ "${ONLY:-http}" = http ] && for durability in process power; do
-  echo
-  echo "== durability: $durability =="
-  # Ingest alone: events stored durably, no policy routes them anywhere.
-  start_daemon "$durability" "[]" "[]"
-  echo "  durable ingest, batches of 100: $(wrk_rate 100 16)"
-  echo "  durable ingest, one event per request: $(wrk_rate 1 64)"
-  stop_daemon
+# CPU seconds (user + system) so far of a process and its children.
+cpu_seconds() {
+  local ticks; ticks=$(getconf CLK_TCK)
+  for pid in "$1" $(pgrep -P "$1" || true); do awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null; done \
+    | awk -v t="$ticks" '{sum += $1} END {printf "%.2f", sum / t}'
+}
 
-  # End to end: every event pushed to nginx through the HTTP plugin.
+# Ingests for half a run and waits until nginx has every delivery; prints
+# deliveries/s and the daemon's CPU per delivery (its worker included).
+end_to_end() {
+  local durability=$1 isolation=$2
   start_daemon "$durability" \
-    "[{name: sink, team: bench, channel: http, max_in_flight: 512, config: {url: 'http://127.0.0.1:$nginx_port/e/{{ id }}'}}]" \
+    "[{name: sink, team: bench, channel: http, isolation: $isolation, max_in_flight: 512, config: {url: 'http://127.0.0.1:$nginx_port/e/{{ id }}'}}]" \
     "[{name: all, team: bench, endpoints: [sink]}]"
   : > "$work/access.log"
   if [ -n "${PROFILE:-}" ]; then
     perf record -F 499 -g -o "$work/perf.data" -p "$daemon" >/dev/null 2>&1 &
     profiler=$!
   fi
+  local cpu_before; cpu_before=$(cpu_seconds "$daemon")
   ingested=$(ingest_half_run)
   for _ in $(seq 600); do
     sleep 0.5
@@ -109,6 +110,7 @@ echo "Herald benchmark, $(nproc) cores, ${seconds}s per run, $(date -u +%F)"
     [ "$received" -ge "$ingested" ] && break
   done
   sleep 0.3
+  local cpu; cpu=$(awk -v a="$(cpu_seconds "$daemon")" -v b="$cpu_before" 'BEGIN {print a - b}')
   if [ -n "${PROFILE:-}" ]; then
     kill -INT "$profiler"; wait "$profiler" 2>/dev/null || true
     # (head closes the pipe early: no pipefail here)
@@ -119,10 +121,26 @@ echo "Herald benchmark, $(nproc) cores, ${seconds}s per run, $(date -u +%F)"
      perf report -i "$work/perf.data" --children --sort symbol --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' \
        | grep -E 'Herald|JSON|Stencil|GRDB|commit|curl_multi|__connect|__send' | head -25 | cut -c1-160) || true
   fi
-  awk -v n="$ingested" 'NR == 1 {first = $1} {last = $1; count++}
-    END {printf "  end to end: %d of %d events delivered in %.2f s from first to last receipt: %.0f deliveries/s\n",
-         count, n, last - first, (count - 1) / (last - first)}' "$work/access.log"
+  awk -v n="$ingested" -v iso="$isolation" -v cpu="$cpu" 'NR == 1 {first = $1} {last = $1; count++}
+    END {printf "  end to end (isolation %s): %d of %d events delivered in %.2f s from first to last receipt: %.0f deliveries/s, %.0f us CPU per event (ingest and delivery)\n",
+         iso, count, n, last - first, (count - 1) / (last - first), cpu * 1e6 / count}' "$work/access.log"
   stop_daemon
+}
+
+echo "Herald benchmark, $(nproc) cores, ${seconds}s per run, $(date -u +%F)"
+[ "${ONLY:-http}" = http ] && for durability in process power; do
+  echo
+  echo "== durability: $durability =="
+  # Ingest alone: events stored durably, no policy routes them anywhere.
+  start_daemon "$durability" "[]" "[]"
+  echo "  durable ingest, batches of 100: $(wrk_rate 100 16)"
+  echo "  durable ingest, one event per request: $(wrk_rate 1 64)"
+  stop_daemon
+
+  # End to end: every event pushed to nginx through the HTTP plugin, in the
+  # daemon's process; with durability process, also in a worker process.
+  end_to_end "$durability" none
+  [ "$durability" = process ] && end_to_end "$durability" process
 
   # Latency at fixed offered rates, on a fresh daemon: each event goes to latency.py's own receiver.
   start_daemon "$durability" \

@@ -169,6 +169,29 @@ struct IngestValidationTests {
         }
     }
 
+    /// A template that does not parse is a config error naming the file,
+    /// the line and the field, not an empty body at run time.
+    @Test func badTemplateIsAConfigError() throws {
+        let directory = try Repository.temporaryDirectory("herald-config")
+        let file = directory.appendingPathComponent("template.yaml")
+        try """
+            plugins:
+              directories: ["\(Repository.plugins.path)"]
+            teams:
+              - name: ops
+            endpoints:
+              - name: out
+                team: ops
+                channel: file
+                config:
+                  path: /dev/null
+                  line: "{{ name | nosuchfilter }}"
+            """.write(to: file, atomically: true, encoding: .utf8)
+        let (status, output) = try ChildProcess.runToEnd(Repository.herald.path, ["check", file.path])
+        #expect(status != 0)
+        #expect(output.contains("template.yaml:11:") && output.contains("endpoints[0].config.line: template"), "\(output)")
+    }
+
     @Test func configErrorNamesFileLineAndField() throws {
         let directory = try Repository.temporaryDirectory("herald-config")
         let file = directory.appendingPathComponent("bad.yaml")

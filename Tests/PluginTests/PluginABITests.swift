@@ -115,6 +115,7 @@ struct PluginABITests {
         ("FIXTURE_STRUCT_SIZE=64", "descriptor struct_size 64 is smaller than ABI 1.0's 120"),
         ("FIXTURE_NULL_SUBMIT", "the descriptor leaves submit NULL"),
         ("FIXTURE_ABI_MAJOR=0", "built for plugin ABI 0.0"),
+        ("FIXTURE_BAD_TEMPLATE", "default_templates_json: body: template error"),
     ])
     func malformedDescriptorsAreRefusedWithAReason(define: String, reason: String) throws {
         let library = try Repository.compileCPlugin(source: fixture("misbehaving_plugin.c"),

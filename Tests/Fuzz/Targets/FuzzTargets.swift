@@ -2,7 +2,7 @@ import Foundation
 import HeraldCore
 import HeraldDispatch
 import HeraldIngest
-import HeraldPluginHost
+@testable import HeraldPluginHost
 import Logging
 
 /// The libFuzzer targets: every ingest parser and the config loader, each
@@ -11,7 +11,7 @@ import Logging
 /// error) stops the fuzzer with the input saved.
 public enum FuzzTargets {
     public static let names = ["native", "huawei", "alertmanager-api", "alertmanager-webhook", "aliyun", "tencent",
-                               "pagerduty", "config", "template"]
+                               "pagerduty", "config", "template", "worker-frame"]
 
     /// Runs one input through the target `name`.
     public static func run(_ name: String, _ data: [UInt8]) {
@@ -33,6 +33,11 @@ public enum FuzzTargets {
                 }
             case "config": config(data)
             case "template": template(data)
+            case "worker-frame":
+                // What a plugin worker process sends the daemon (a crashed or hostile one included).
+                if let frame = try? WorkerFrame(body: data) {
+                    precondition((try? WorkerFrame(body: Array(frame.encoded.dropFirst(4)))) == frame, "a frame does not round-trip")
+                }
             default: fatalError("no fuzz target named \(name) (known: \(names.joined(separator: ", ")))")
             }
         } catch {
