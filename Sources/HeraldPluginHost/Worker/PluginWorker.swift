@@ -56,7 +56,7 @@ public enum PluginWorker {
         let out = FrameWriter(fd: frames)
         let logger = Logger(label: "herald.plugin-worker") { _ in FrameLogHandler(out: out) }
         HostServices.completionSink.withLock {
-            $0 = { _, token, outcome, flags, retryAfterMs, reason in
+            $0 = HostServices.CompletionSink { _, token, outcome, flags, retryAfterMs, reason in
                 out.send(.complete(token: token, outcome: outcome, flags: flags, retryAfterMs: retryAfterMs, reason: reason))
             }
         }
