@@ -79,7 +79,9 @@ struct Plugins: AsyncParsableCommand {
                 return
             }
             guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("no such file: \(path)") }
-            let report = ConformanceProcess.run(herald: WorkerCommand.herald.executable, file: path, config: config,
+            // Absolute: dlopen reads a bare "libx.so" as a library to search for, not a file here.
+            let file = URL(fileURLWithPath: path).standardizedFileURL.path
+            let report = ConformanceProcess.run(herald: WorkerCommand.herald.executable, file: file, config: config,
                                                 invalidConfig: invalidConfig)
             print(report)
             let failures = report.failures.count
