@@ -92,13 +92,16 @@ final class SMTPClient: Sendable {
     }
 
     /// SMTP 5xx replies fail for good; 4xx replies, connection and TLS
-    /// trouble are retried.
+    /// trouble are retried. No reply at all (refused, reset, timed out, a
+    /// TLS handshake) and 421 "service not available" mean the server is
+    /// down; another 4xx is about this message.
     static func outcome(result: CURLcode, code: Int, errors: String) -> Outcome {
         if result == CURLE_OK { return .ok }
         let reason = "smtp: \(errors.isEmpty ? String(cString: curl_easy_strerror(result)) : errors)"
             + (code > 0 ? " (last reply \(code))" : "")
         if result == CURLE_URL_MALFORMAT || result == CURLE_UNSUPPORTED_PROTOCOL { return .fail(reason) }
-        return (500..<600).contains(code) ? .fail(reason) : .retry(reason)
+        if (500..<600).contains(code) { return .fail(reason) }
+        return .retry(reason, endpointDown: code == 0 || code == 421)
     }
 }
 

@@ -175,6 +175,8 @@ public final class Sender: @unchecked Sendable {
 
     /// 2xx delivered; 408, 429 and 5xx retried (after Retry-After when
     /// given); other statuses refused for good; transport errors retried.
+    /// A transport error (refused, reset, timed out, TLS), 408, 429 and 5xx
+    /// say the endpoint is down or overloaded, not that this message is bad.
     static func outcome(result: CURLcode, status: Int, retryAfter: Double, response: [UInt8]) -> Outcome {
         guard result == CURLE_OK else {
             let reason = String(cString: curl_easy_strerror(result))
@@ -182,14 +184,14 @@ public final class Sender: @unchecked Sendable {
             case CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT:
                 return .fail("curl: \(reason)")
             default:
-                return .retry("curl: \(reason)")
+                return .retry("curl: \(reason)", endpointDown: true)
             }
         }
         if (200..<300).contains(status) { return .ok }
         let snippet = String(decoding: response, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         let reason = snippet.isEmpty ? "HTTP \(status)" : "HTTP \(status): \(snippet)"
         switch status {
-        case 408, 429, 500..<600: return .retry(reason, after: retryAfter > 0 ? retryAfter : nil)
+        case 408, 429, 500..<600: return .retry(reason, after: retryAfter > 0 ? retryAfter : nil, endpointDown: true)
         default: return .fail(reason)
         }
     }

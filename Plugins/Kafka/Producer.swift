@@ -131,12 +131,25 @@ final class Producer: @unchecked Sendable {
         host.release()
     }
 
-    /// Errors that no retry can cure fail the delivery; the rest are retried.
+    /// Errors that no retry can cure fail the delivery; the rest are
+    /// retried, and those of a cluster out of reach (transport, timeouts,
+    /// no broker or leader) say the endpoint is down.
     static func outcome(_ error: rd_kafka_resp_err_t) -> Outcome {
         if error == RD_KAFKA_RESP_ERR_NO_ERROR { return .ok }
         let reason = "kafka: \(String(cString: rd_kafka_err2name(error))): \(String(cString: rd_kafka_err2str(error)))"
-        return permanentErrors.contains(error.rawValue) ? .fail(reason) : .retry(reason)
+        if permanentErrors.contains(error.rawValue) { return .fail(reason) }
+        return .retry(reason, endpointDown: unreachableErrors.contains(error.rawValue))
     }
+
+    /// The cluster is out of reach, not this record at fault.
+    static let unreachableErrors: Set<Int32> = [
+        RD_KAFKA_RESP_ERR__TRANSPORT.rawValue, RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN.rawValue,
+        RD_KAFKA_RESP_ERR__MSG_TIMED_OUT.rawValue, RD_KAFKA_RESP_ERR__TIMED_OUT.rawValue,
+        RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE.rawValue, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT.rawValue,
+        RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION.rawValue, RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE.rawValue,
+        RD_KAFKA_RESP_ERR_BROKER_NOT_AVAILABLE.rawValue, RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION.rawValue,
+        RD_KAFKA_RESP_ERR__PURGE_QUEUE.rawValue, RD_KAFKA_RESP_ERR__PURGE_INFLIGHT.rawValue,
+    ]
 
     private static let permanentErrors: Set<Int32> = Set([
         RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE, RD_KAFKA_RESP_ERR_INVALID_RECORD,

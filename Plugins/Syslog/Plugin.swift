@@ -48,7 +48,9 @@ final class SyslogChannel: BlockingChannelPlugin {
                 if case .system(_, EMSGSIZE) = error {
                     return .fail("message too large for one datagram; lower max_message_bytes")
                 }
-                return .retry("\(config.destination.transport.rawValue)://\(config.destination.host):\(config.destination.port): \(error)")
+                // A connection or write that fails is the server's trouble, not the message's.
+                return .retry("\(config.destination.transport.rawValue)://\(config.destination.host):\(config.destination.port): \(error)",
+                              endpointDown: true)
             }
         }
     }

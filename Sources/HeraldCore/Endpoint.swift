@@ -16,13 +16,21 @@ public struct Endpoint: Sendable {
     public var config: JSONValue
     /// Where the plugin runs for this endpoint.
     public var isolation: Isolation
+    /// When the endpoint counts as down, and how it is probed back up.
+    public var health: HealthRule
+    /// Endpoints (of the same team) that get a delivery this endpoint could
+    /// not make: failed for good, out of retries, or expired while down.
+    public var fallback: [String]
 
     public init(
         name: String, team: String, channel: String, levels: Set<Level> = Level.defaultFilter,
         throttle: ThrottleRule = ThrottleRule(), retry: RetryPolicy = RetryPolicy(),
-        timeoutSeconds: Double = 5, maxInFlight: Int = 64, config: JSONValue = .object([:]), isolation: Isolation = .none
+        timeoutSeconds: Double = 5, maxInFlight: Int = 64, config: JSONValue = .object([:]), isolation: Isolation = .none,
+        health: HealthRule = HealthRule(), fallback: [String] = []
     ) {
         self.isolation = isolation
+        self.health = health
+        self.fallback = fallback
         self.name = name
         self.team = team
         self.channel = channel

@@ -13,9 +13,16 @@ public struct Push: Sendable {
     public var deliveryID: String
     /// The policy's matchers as a selector (`Policy.selector`), when known.
     public var policyMatchers: String?
+    /// For a push to a fallback endpoint: the endpoint that could not make
+    /// it, and why.
+    public var fallbackOf: String?
+    public var fallbackReason: String?
 
     public init(event: Event, policy: String, endpoint: String, level: Level, previousLevel: Level? = nil,
-                deliveryID: String, policyMatchers: String? = nil) {
+                deliveryID: String, policyMatchers: String? = nil, fallbackOf: String? = nil,
+                fallbackReason: String? = nil) {
+        self.fallbackOf = fallbackOf
+        self.fallbackReason = fallbackReason
         self.event = event
         self.policy = policy
         self.endpoint = endpoint
@@ -53,6 +60,8 @@ public struct Push: Sendable {
         if let endsAt = event.endsAt { fields["ends_at"] = .string(Timestamp.iso8601(endsAt)) }
         if let previousLevel { fields["previous_level"] = .string(previousLevel.rawValue) }
         if let policyMatchers { fields["policy_matchers"] = .string(policyMatchers) }
+        if let fallbackOf { fields["fallback_of"] = .string(fallbackOf) }
+        if let fallbackReason { fields["fallback_reason"] = .string(fallbackReason) }
         return fields
     }
 }

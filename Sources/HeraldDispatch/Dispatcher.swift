@@ -43,6 +43,10 @@ public final class Dispatcher: Service {
         }
         let workers = try await openWorkers()
         self.workers.withLock { $0 = workers }
+        let down = try await store.endpointsDown()
+        for (name, worker) in workers {
+            await worker.restore(downSince: down[name], fallbackKeys: try await store.fallbackKeys(endpoint: name))
+        }
         if start.unclean {
             for worker in workers.values where worker.endpoint.isolation == .none {
                 await worker.deliverCarefully(through: start.lastPendingID, suspects: start.suspects)
@@ -83,12 +87,7 @@ public final class Dispatcher: Service {
     /// Each open endpoint's state, for `/healthz`.
     public func endpointStates() async -> [EndpointState] {
         var states: [EndpointState] = []
-        for (name, worker) in workers.withLock({ $0 }).sorted(by: { $0.key < $1.key }) {
-            let suspension = await worker.suspension
-            states.append(EndpointState(name: name, channel: worker.endpoint.channel,
-                                        isolation: worker.endpoint.isolation.rawValue,
-                                        suspendedSince: suspension?.since, reason: suspension?.reason))
-        }
+        for (_, worker) in workers.withLock({ $0 }).sorted(by: { $0.key < $1.key }) { states.append(await worker.state()) }
         return states
     }
 
@@ -183,7 +182,7 @@ public final class Dispatcher: Service {
 }
 
 /// How one endpoint stands, as `/healthz` shows it.
-public struct EndpointState: Sendable, Codable {
+public struct EndpointState: Sendable, Encodable {
     public let name: String
     public let channel: String
     /// Where its plugin runs: `none` (in the daemon) or `process`.
@@ -191,10 +190,29 @@ public struct EndpointState: Sendable, Codable {
     /// Unix seconds since when the endpoint is suspended (its plugin hangs); nil while it runs.
     public let suspendedSince: Double?
     public let reason: String?
+    /// Set while the endpoint is down: its deliveries held, one probe at a time.
+    public let down: Down?
 
-    public var state: String { suspendedSince == nil ? "up" : "suspended" }
+    public struct Down: Sendable, Encodable {
+        /// Unix seconds.
+        public let since: Double
+        public let nextProbeAt: Double
+        public let failedProbes: Int
+        /// Deliveries held in memory (more wait in the store when `moreInStore`).
+        public let held: Int
+        public let moreInStore: Bool
+        public let lastError: String
 
-    enum CodingKeys: String, CodingKey { case name, channel, isolation, state, suspendedSince = "suspended_since", reason }
+        enum CodingKeys: String, CodingKey {
+            case since, nextProbeAt = "next_probe_at", failedProbes = "failed_probes", held, moreInStore = "more_in_store"
+            case lastError = "last_error"
+        }
+    }
+
+    /// `up`, `down` (held and probed) or `suspended` (its plugin hangs).
+    public var state: String { suspendedSince != nil ? "suspended" : down != nil ? "down" : "up" }
+
+    enum CodingKeys: String, CodingKey { case name, channel, isolation, state, suspendedSince = "suspended_since", reason, down }
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -204,22 +222,6 @@ public struct EndpointState: Sendable, Codable {
         try c.encode(state, forKey: .state)
         try c.encodeIfPresent(suspendedSince, forKey: .suspendedSince)
         try c.encodeIfPresent(reason, forKey: .reason)
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        name = try c.decode(String.self, forKey: .name)
-        channel = try c.decode(String.self, forKey: .channel)
-        isolation = try c.decode(String.self, forKey: .isolation)
-        suspendedSince = try c.decodeIfPresent(Double.self, forKey: .suspendedSince)
-        reason = try c.decodeIfPresent(String.self, forKey: .reason)
-    }
-
-    init(name: String, channel: String, isolation: String, suspendedSince: Double?, reason: String?) {
-        self.name = name
-        self.channel = channel
-        self.isolation = isolation
-        self.suspendedSince = suspendedSince
-        self.reason = reason
+        try c.encodeIfPresent(down, forKey: .down)
     }
 }

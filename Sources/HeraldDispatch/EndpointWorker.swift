@@ -5,75 +5,86 @@ import HeraldStore
 import Logging
 
 /// Delivers to one endpoint: renders each push, hands it to the plugin with
-/// up to `maxInFlight` in flight, and retries, dead-letters or records the
-/// outcome. Each endpoint has its own worker, so a slow or dead one only
-/// ever holds up itself.
+/// up to `maxInFlight` in flight, and retries, holds, dead-letters (to the
+/// fallbacks) or records the outcome. Each endpoint has its own worker, so a
+/// slow or dead one only ever holds up itself.
+///
+/// The queue is here; what outcomes mean is in `+Outcomes`, how crashes
+/// and hangs are contained in `+Containment`.
 actor EndpointWorker {
     let endpoint: Endpoint
-    private let instance: any ChannelInstance
-    private let templates: TemplateSet
+    let instance: any ChannelInstance
+    let templates: TemplateSet
     /// Each policy's matchers as a selector, for the event's `policy_matchers`.
-    private let policySelectors: [String: String]
-    private let pipeline: Pipeline
-    private let logger: Logger
+    let policySelectors: [String: String]
+    let pipeline: Pipeline
+    let logger: Logger
+    let store: any Store
 
-    private let store: any Store
-    private var ready: [PendingDelivery] = []
-    private var readyHead = 0
+    // MARK: - The queue
+
+    var ready: [PendingDelivery] = []
+    var readyHead = 0
     /// New deliveries held in memory at most; past it they stay only in the
     /// store and are paged in as the queue drains, so a dead endpoint with
     /// a huge backlog costs disk, not memory.
-    private let memoryLimit: Int
+    let memoryLimit: Int
     /// Set while new deliveries are left in the store rather than queued.
-    private var spilling = false
+    var spilling = false
     /// The highest id of a new delivery ever queued: every pending one
     /// above it is in the store only.
-    private var lastHeldID: Int64 = 0
-    private var paging = false
-    private var spilledWhilePaging = false
+    var lastHeldID: Int64 = 0
+    var paging = false
+    var spilledWhilePaging = false
     /// Deliveries waiting for their retry time, unordered (few, normally).
-    private var delayed: [PendingDelivery] = []
-    private var inFlight = 0
-    private var waiting: CheckedContinuation<Void, Never>?
-    private var stopping = false
+    var delayed: [PendingDelivery] = [] {
+        didSet { retryingKeys = Dictionary(delayed.map { (key(of: $0), 1) }, uniquingKeysWith: +) }
+    }
+    /// Keys with a delivery waiting in `delayed`, and keys with one in
+    /// flight: a later delivery of the same key waits (parked) until that
+    /// one is done, so one alert's pushes reach the receiver in order even
+    /// when one is retried or a plugin reorders what it is given at once
+    /// (libcurl starts queued transfers in no set order).
+    var retryingKeys: [ThrottleKey: Int] = [:]
+    var inFlightKeys: Set<ThrottleKey> = []
+    var parked: [ThrottleKey: [PendingDelivery]] = [:]
+    var inFlight = 0
+    var waiting: CheckedContinuation<Void, Never>?
+    var stopping = false
+
+    // MARK: - Health
+
+    /// Up, or down (held, probed): see `EndpointHealth`.
+    var health = EndpointHealth()
+    /// The delivery in flight as the down endpoint's probe.
+    var probeID: Int64?
+    /// When expired deliveries were last looked for while down.
+    var lastExpiryScan: Double = 0
+    /// Keys whose last firing push went to the fallbacks: their recovery goes there too.
+    var fallbackKeys: Set<ThrottleKey> = []
+
+    // MARK: - Containment
+
     /// Crashes of the plugin with a delivery alone in flight, by delivery:
     /// at `poisonAfter` it is poison and goes to the dead letters.
-    private var soloCrashes: [Int64: Int] = [:]
+    var soloCrashes: [Int64: Int] = [:]
     /// Deliveries that were in flight, with others, when the plugin
     /// crashed: one of them may be poison. Until each was tried alone, one
     /// delivery at a time goes out, so the next crash names the culprit.
-    private var suspects: Set<Int64> = []
-    private let poisonAfter: Int
-    private var wasAvailable = true
-
-    private var inFlightLimit: Int {
-        if !carefulInFlight.isEmpty { return 0 }  // nothing else while a careful group is out
-        return suspects.isEmpty ? endpoint.maxInFlight : 1
-    }
-
+    var suspects: Set<Int64> = []
+    let poisonAfter: Int
+    var wasAvailable = true
     /// After an unclean stop of the daemon (isolation none), the deliveries
     /// pending then (ids up to this) go out in groups marked durably in
-    /// flight, nothing else beside them: a crash of the daemon is then
-    /// blamed on the group, the next start splits it, and a delivery that
-    /// crashes it alone `poisonAfter` times is poison. 0: off.
-    private var carefulUntil: Int64 = 0
+    /// flight: see `deliverCarefully`. 0: off.
+    var carefulUntil: Int64 = 0
     /// Deliveries in flight in a group when the daemon last crashed: id → the group's size.
-    private var suspectGroups: [Int64: Int] = [:]
+    var suspectGroups: [Int64: Int] = [:]
     /// The careful group now in flight.
-    private var carefulInFlight: Set<Int64> = []
-
-    /// Turns careful mode on for the deliveries pending up to `id`, and
-    /// the suspects of the last crash (those of other endpoints are ignored).
-    func deliverCarefully(through id: Int64, suspects: [Int64: Int]) {
-        carefulUntil = id
-        suspectGroups = suspects
-        logger.notice("After an unclean stop, the deliveries pending then go out in small marked groups", metadata: [
-            "delivery.last_id": "\(id)", "deliveries.suspected": "\(suspects.count)"])
-    }
-
+    var carefulInFlight: Set<Int64> = []
     /// Set while a plugin call has run past the endpoint's timeout: no new
     /// submission starts, the deliveries wait (pending) until it returns.
-    private(set) var suspension: Suspension?
+    var suspension: Suspension?
 
     struct Suspension: Sendable {
         /// Unix seconds when the endpoint was suspended.
@@ -96,9 +107,17 @@ actor EndpointWorker {
         self.logger = logger
     }
 
+    /// What the last run left: the endpoint down since a time (its
+    /// deliveries are held and probed, not tried all at once), and the
+    /// keys whose firing push went to the fallbacks.
+    func restore(downSince: Double?, fallbackKeys: Set<ThrottleKey>) {
+        if let downSince { health = EndpointHealth(downSince: downSince, now: Date().timeIntervalSince1970) }
+        self.fallbackKeys = fallbackKeys
+    }
+
     /// Queues deliveries in id order. `spillable` ones (new, or resumed at
     /// start-up) may be left in the store when the queue is full; replays
-    /// are always queued.
+    /// and fallbacks are always queued.
     func enqueue(_ deliveries: [PendingDelivery], spillable: Bool = true) {
         let now = Date().timeIntervalSince1970
         for delivery in deliveries {
@@ -107,7 +126,7 @@ actor EndpointWorker {
             if spillable && delivery.id <= lastHeldID { continue }
             if delivery.notBefore > now {
                 delayed.append(delivery)
-            } else if spillable && (spilling || held >= memoryLimit) {
+            } else if spillable && (spilling || inMemory >= memoryLimit) {
                 if !spilling {
                     logger.notice("Backlog over the memory limit; the rest waits in the store",
                                   metadata: ["backlog.limit": "\(memoryLimit)"])
@@ -122,8 +141,8 @@ actor EndpointWorker {
         signal()
     }
 
-    /// Deliveries in memory: queued, waiting to retry, or in flight.
-    private var held: Int { ready.count - readyHead + delayed.count + inFlight }
+    /// Deliveries in memory: queued, parked, waiting to retry, or in flight.
+    var inMemory: Int { ready.count - readyHead + delayed.count + inFlight + parked.values.reduce(0) { $0 + $1.count } }
 
     /// At start-up: everything pending for this endpoint is in the store;
     /// page it in like a spilled backlog.
@@ -156,22 +175,40 @@ actor EndpointWorker {
     }
 
     /// Whether the store holds deliveries this worker has room to page in.
-    private var canPageIn: Bool { spilling && held < memoryLimit / 2 }
+    private var canPageIn: Bool { spilling && inMemory < memoryLimit / 2 }
 
-    /// Moves retries whose time has come to the ready queue, and suspends
-    /// or resumes the endpoint as its plugin hangs or recovers. Called on
-    /// the dispatcher's tick.
+    /// Moves retries whose time has come to the ready queue, watches the
+    /// plugin for hangs, and while the endpoint is down wakes the loop for
+    /// its probe and dead-letters what waited past `max_age`. Called on the
+    /// dispatcher's tick.
     func tick(now: Double) {
         watchForHangs(now: now)
-        guard !delayed.isEmpty else { return }
+        if health.isDown {
+            if health.mayProbe(now: now) && inFlight == 0 { signal() }
+            if now - lastExpiryScan >= 1 {
+                lastExpiryScan = now
+                expireHeld(now: now)
+            }
+        }
+        guard delayed.contains(where: { $0.notBefore <= now }) else { return }
         var due: [PendingDelivery] = []
         delayed.removeAll { delivery in
             if delivery.notBefore <= now { due.append(delivery); return true }
             return false
         }
-        guard !due.isEmpty else { return }
-        ready.append(contentsOf: due.sorted { $0.id < $1.id })
+        // Back in their place in line, and the later pushes of their keys with them.
+        for delivery in due { putBack(delivery) }
+        releaseParked()
         signal()
+    }
+
+    /// Puts back the deliveries parked behind a key that has none waiting
+    /// or in flight any more.
+    func releaseParked() {
+        for (key, deliveries) in parked where retryingKeys[key] == nil && !inFlightKeys.contains(key) {
+            for delivery in deliveries { putBack(delivery) }
+            parked[key] = nil
+        }
     }
 
     /// Stops taking new deliveries; `run` returns once those in flight end.
@@ -185,31 +222,56 @@ actor EndpointWorker {
         await withDiscardingTaskGroup { group in
             while !stopping {
                 await pageIn()
-                while inFlight < inFlightLimit, suspension == nil, instance.isAvailable(), let next = peekReady() {
-                    let batch: [PendingDelivery]
-                    if isCareful(next) {
-                        // After a crash of the daemon, what was pending then goes
-                        // out in marked groups, alone, so a poison delivery is found.
-                        if inFlight > 0 { break }
-                        batch = takeCarefulGroup()
-                        carefulInFlight = Set(batch.map(\.id))
-                        do { try await pipeline.mark(batch.map(\.id)) } catch {
-                            logger.error("Could not mark deliveries in flight", metadata: ["error": "\(error)"])
-                        }
-                    } else if let delivery = nextReady() {
-                        batch = [delivery]
-                    } else {
-                        break
-                    }
-                    for delivery in batch { start(delivery, in: &group) }
-                }
+                await startWhatMayStart(in: &group)
                 if !stopping && !canPageIn { await withCheckedContinuation { waiting = $0 } }
             }
         }
     }
 
+    /// Starts deliveries from the head of the queue: while the endpoint is
+    /// down, one probe at a time; after a crash, careful groups; else up to
+    /// `maxInFlight`.
+    private func startWhatMayStart(in group: inout DiscardingTaskGroup) async {
+        let now = Date().timeIntervalSince1970
+        while suspension == nil, instance.isAvailable(), let next = peekReady() {
+            if health.isDown {
+                guard inFlight == 0, health.mayProbe(now: now), let probe = nextReady() else { return }
+                if followsItsTriggerToTheFallbacks(probe, now: now) || expire(probe, now: now) { continue }
+                health.probeStarted()
+                probeID = probe.id
+                start(probe, in: &group)
+                return
+            }
+            guard inFlight < inFlightLimit else { return }
+            if isCareful(next) {
+                if inFlight > 0 { return }
+                let batch = takeCarefulGroup()
+                carefulInFlight = Set(batch.map(\.id))
+                do { try await pipeline.mark(batch.map(\.id)) } catch {
+                    logger.error("Could not mark deliveries in flight", metadata: ["error": "\(error)"])
+                }
+                for delivery in batch { start(delivery, in: &group) }
+                return
+            }
+            guard let delivery = nextReady() else { return }
+            let key = key(of: delivery)
+            if retryingKeys[key] != nil || inFlightKeys.contains(key) {
+                parked[key, default: []].append(delivery)
+                continue
+            }
+            if followsItsTriggerToTheFallbacks(delivery, now: now) { continue }
+            start(delivery, in: &group)
+        }
+    }
+
+    var inFlightLimit: Int {
+        if !carefulInFlight.isEmpty { return 0 }  // nothing else while a careful group is out
+        return suspects.isEmpty ? endpoint.maxInFlight : 1
+    }
+
     private func start(_ delivery: PendingDelivery, in group: inout DiscardingTaskGroup) {
         inFlight += 1
+        inFlightKeys.insert(key(of: delivery))
         let attempt = delivery.attempts + 1
         let prepared = prepare(delivery, attempt: attempt)
         let started = Date().timeIntervalSince1970
@@ -223,69 +285,6 @@ actor EndpointWorker {
             }
             await self.finished(delivery, attempt: attempt, startedAt: started, outcome: outcome)
         }
-    }
-
-    private func isCareful(_ delivery: PendingDelivery) -> Bool {
-        delivery.id <= carefulUntil || suspectGroups[delivery.id] != nil
-    }
-
-    /// The next careful group from the head of the queue: a suspect goes
-    /// out in a group a quarter the size of the one it crashed in (so a few
-    /// more crashes find the one delivery), the rest in groups of 32.
-    private func takeCarefulGroup() -> [PendingDelivery] {
-        func size(_ delivery: PendingDelivery) -> Int {
-            suspectGroups[delivery.id].map { max(1, $0 / 4) } ?? Self.carefulGroupSize
-        }
-        guard let first = nextReady() else { return [] }
-        var group = [first]
-        let limit = min(size(first), endpoint.maxInFlight)
-        while group.count < limit, let next = peekReady(), isCareful(next), size(next) >= limit, let taken = nextReady() {
-            group.append(taken)
-        }
-        return group
-    }
-
-    static let carefulGroupSize = 32
-
-    /// A plugin call (submit, close) that runs past the endpoint's timeout
-    /// suspends the endpoint: it holds a thread of its own only, so ingest
-    /// and the other endpoints go on. It resumes when the call returns.
-    private func watchForHangs(now: Double) {
-        instance.watchdog()
-        let available = instance.isAvailable()
-        if available && !wasAvailable { signal() }
-        wasAvailable = available
-        let busy = instance.busyFor()
-        if let busy, busy > endpoint.timeoutSeconds, suspension == nil {
-            let reason = "the \(endpoint.channel) plugin has not returned from a call for \(Int(busy)) s"
-            suspension = Suspension(since: now - busy, reason: reason)
-            logger.error("Endpoint suspended: its plugin hangs in a call", metadata: [
-                "plugin": "\(endpoint.channel)", "hung_seconds": "\(Int(busy))",
-                "timeout_seconds": "\(endpoint.timeoutSeconds)"])
-        } else if busy == nil, let suspended = suspension {
-            suspension = nil
-            logger.notice("Endpoint resumed: its plugin returned", metadata: [
-                "plugin": "\(endpoint.channel)", "suspended_seconds": "\(Int(now - suspended.since))"])
-            signal()
-        }
-    }
-
-    private func peekReady() -> PendingDelivery? { readyHead < ready.count ? ready[readyHead] : nil }
-
-    private func nextReady() -> PendingDelivery? {
-        guard readyHead < ready.count else { return nil }
-        let delivery = ready[readyHead]
-        readyHead += 1
-        if readyHead > 1024, readyHead * 2 > ready.count {
-            ready.removeFirst(readyHead)
-            readyHead = 0
-        }
-        return delivery
-    }
-
-    private func signal() {
-        waiting?.resume()
-        waiting = nil
     }
 
     /// The push as the plugin gets it: the event and the rendered
@@ -306,74 +305,30 @@ actor EndpointWorker {
         }
     }
 
-    private func finished(_ delivery: PendingDelivery, attempt: Int, startedAt: Double, outcome: DeliveryOutcome) {
-        inFlight -= 1
-        carefulInFlight.remove(delivery.id)
-        suspectGroups[delivery.id] = nil
-        let now = Date().timeIntervalSince1970
-        let next: AttemptRecord.Next
-        var outcome = outcome
-        // The plugin came back from this one: not the one that crashes it.
-        if case .crash = outcome {} else { suspects.remove(delivery.id) }
-        switch outcome {
-        case .ok:
-            next = .delivered
-        case .fail(let reason):
-            next = .dead
-            logger.warning("Delivery failed for good", metadata: [
-                "delivery.id": "\(delivery.id)", "delivery.attempt": "\(attempt)", "reason": "\(reason)"])
-        case .crash(let reason, let alone):
-            next = crashed(delivery, attempt: attempt, reason: reason, alone: alone, now: now)
-            if next == .dead {
-                outcome = .crash(reason: "poison: the plugin crashed \(poisonAfter) times with this delivery alone in flight; last: \(reason)",
-                                 alone: alone)
-            }
-        case .retry(let reason, let retryAfter, _):
-            if let delay = endpoint.retry.delay(afterAttempt: attempt, retryAfter: retryAfter,
-                                                unitRandom: Double.random(in: 0..<1)) {
-                next = .retryAt(now + delay)
-                delayed.append(PendingDelivery(id: delivery.id, push: delivery.push, attempts: attempt,
-                                               notBefore: now + delay))
-                logger.info("Delivery will be retried", metadata: [
-                    "delivery.id": "\(delivery.id)", "delivery.attempt": "\(attempt)", "reason": "\(reason)",
-                    "retry.in_seconds": "\(String(format: "%.2f", delay))"])
-            } else {
-                next = .dead
-                logger.warning("Delivery dead-lettered after its last retry", metadata: [
-                    "delivery.id": "\(delivery.id)", "delivery.attempt": "\(attempt)", "reason": "\(reason)"])
-            }
+    func peekReady() -> PendingDelivery? { readyHead < ready.count ? ready[readyHead] : nil }
+
+    func nextReady() -> PendingDelivery? {
+        guard readyHead < ready.count else { return nil }
+        let delivery = ready[readyHead]
+        readyHead += 1
+        if readyHead > 1024, readyHead * 2 > ready.count {
+            ready.removeFirst(readyHead)
+            readyHead = 0
         }
-        pipeline.record(AttemptRecord(deliveryID: delivery.id, attempt: attempt, startedAt: startedAt,
-                                      finishedAt: now, outcome: outcome, next: next))
-        signal()
+        return delivery
     }
 
-    /// A crash of the plugin with `delivery` in flight: tried again (the
-    /// worker restarts meanwhile), alone while it is a suspect, and dead as
-    /// poison after `poisonAfter` crashes with it alone in flight.
-    private func crashed(_ delivery: PendingDelivery, attempt: Int, reason: String, alone: Bool,
-                         now: Double) -> AttemptRecord.Next {
-        guard alone else {
-            suspects.insert(delivery.id)
-            retryAfterCrash(delivery, attempt: attempt, now: now)
-            return .retryAt(now + 1)
-        }
-        suspects.remove(delivery.id)
-        let crashes = (soloCrashes[delivery.id] ?? 0) + 1
-        soloCrashes[delivery.id] = crashes
-        guard crashes < poisonAfter else {
-            soloCrashes[delivery.id] = nil
-            logger.error("Delivery dead-lettered as poison: the plugin crashed on it each time", metadata: [
-                "delivery.id": "\(delivery.id)", "plugin": "\(endpoint.channel)", "crashes": "\(crashes)",
-                "reason": "\(reason)"])
-            return .dead
-        }
-        retryAfterCrash(delivery, attempt: attempt, now: now)
-        return .retryAt(now + 1)
+    /// Puts a delivery back at its place near the head, in id order (a
+    /// held one keeps its place in line).
+    func putBack(_ delivery: PendingDelivery) {
+        var index = readyHead
+        while index < ready.count, ready[index].id < delivery.id { index += 1 }
+        ready.insert(delivery, at: index)
     }
 
-    private func retryAfterCrash(_ delivery: PendingDelivery, attempt: Int, now: Double) {
-        delayed.append(PendingDelivery(id: delivery.id, push: delivery.push, attempts: attempt, notBefore: now + 1))
+    func signal() {
+        waiting?.resume()
+        waiting = nil
     }
 
     /// Closes the plugin instance on a thread of its own, waiting at most
@@ -385,5 +340,17 @@ actor EndpointWorker {
             logger.error("The plugin's close did not return in time; left behind", metadata: [
                 "plugin": "\(endpoint.channel)", "timeout_seconds": "\(endpoint.timeoutSeconds)"])
         }
+    }
+
+    /// How the endpoint stands, for `/healthz`.
+    func state() -> EndpointState {
+        var down: EndpointState.Down?
+        if case .down(let since, let next, let probes) = health.state {
+            down = EndpointState.Down(since: since, nextProbeAt: next, failedProbes: probes,
+                                      held: inMemory, moreInStore: spilling,
+                                      lastError: health.lastError ?? "")
+        }
+        return EndpointState(name: endpoint.name, channel: endpoint.channel, isolation: endpoint.isolation.rawValue,
+                             suspendedSince: suspension?.since, reason: suspension?.reason, down: down)
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 public import HeraldCore
 public import HeraldStore
 public import Logging
@@ -116,16 +117,16 @@ public final class Pipeline: Sendable {
         do {
             var marks: [Int64: Int] = [:]
             for mark in work.marks { for id in mark.ids { marks[id] = mark.group } }
-            let ids = try await store.commit(plan.batch, attempts: work.attempts, marks: marks)
+            let result = try await store.commit(plan.batch, attempts: work.attempts, marks: marks)
             planner.keep(plan)
             // Durable now: answer the senders first, then hand the work over.
             for ingest in work.ingests { ingest.done.resume() }
             for mark in work.marks { mark.done.resume() }
-            if !ids.isEmpty {
-                await deliver(zip(ids, plan.batch.deliveries).map { id, delivery in
-                    PendingDelivery(id: id, push: plan.push(for: delivery, id: id), attempts: 0, notBefore: 0)
-                })
+            let now = Date().timeIntervalSince1970
+            let made = zip(result.deliveryIDs, plan.batch.deliveries).map { id, delivery in
+                PendingDelivery(id: id, push: plan.push(for: delivery, id: id), attempts: 0, notBefore: 0, createdAt: now)
             }
+            if !made.isEmpty || !result.fallbacks.isEmpty { await deliver(made + result.fallbacks) }
         } catch {
             // Refused events are the sender's to send again. Attempts not
             // recorded leave their deliveries pending in the store, to be

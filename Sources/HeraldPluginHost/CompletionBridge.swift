@@ -139,8 +139,9 @@ final class CompletionBridge: Sendable {
         }
         recent.withLock { recent in for (token, waiter) in overdue { recent.add(token, waiter.plugin, .expired) } }
         for (_, waiter) in overdue {
+            // No outcome in time: the endpoint is unreachable or overloaded, as far as anyone can tell.
             waiter.continuation.resume(returning: .retry(
-                reason: "timed out: no outcome from the \(waiter.plugin.channel) plugin", retryAfter: nil))
+                reason: "timed out: no outcome from the \(waiter.plugin.channel) plugin", retryAfter: nil, endpointDown: true))
         }
     }
 }

@@ -76,6 +76,21 @@ extension SQLiteStore {
                 t.column("value", .text).notNull()
             }
         }
+        migrator.registerMigration("v4: fallbacks") { db in
+            // A fallback delivery points at the dead one it stands in for.
+            try db.alter(table: "delivery") { t in
+                t.add(column: "fallbackOf", .integer).references("delivery")
+                t.add(column: "fallbackFrom", .text)
+                t.add(column: "fallbackReason", .text)
+            }
+            // Keys whose last firing push went to the fallbacks: their recovery follows it.
+            try db.create(table: "fallbackKey") { t in
+                t.column("endpoint", .text).notNull()
+                t.column("policy", .text).notNull()
+                t.column("objectID", .text).notNull()
+                t.primaryKey(["endpoint", "policy", "objectID"])
+            }
+        }
         return migrator
     }
 }

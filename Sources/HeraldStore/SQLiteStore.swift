@@ -16,7 +16,7 @@ public final class SQLiteStore: Store {
         case power
     }
 
-    private let pool: DatabasePool
+    let pool: DatabasePool
 
     /// - Parameter walAutocheckpoint: log pages after which a commit also
     ///   copies the log into the database (SQLite's default, 1000). That copy
@@ -36,11 +36,11 @@ public final class SQLiteStore: Store {
 
     // MARK: - Writes
 
-    public func commit(_ batch: IngestBatch, attempts: [AttemptRecord], marks: [Int64: Int]) async throws -> [Int64] {
+    public func commit(_ batch: IngestBatch, attempts: [AttemptRecord], marks: [Int64: Int]) async throws -> CommitResult {
         let encoded = batch.events.map(\.storedJSON)
         let now = Date().timeIntervalSince1970
         return try await pool.write { db in
-            try Self.record(attempts, db)
+            let fallbacks = try Self.record(attempts, db)
             for (id, group) in marks { try db.execute(literal: "UPDATE delivery SET inFlightMark = \(group) WHERE id = \(id)") }
             var eventRows: [Int64] = []
             eventRows.reserveCapacity(encoded.count)
@@ -90,12 +90,14 @@ public final class SQLiteStore: Store {
                     ON CONFLICT (alertKey) DO UPDATE SET eventRow = excluded.eventRow, deadline = excluded.deadline
                     """)
             }
-            return ids
+            return CommitResult(deliveryIDs: ids, fallbacks: fallbacks)
         }
     }
 
-    private static func record(_ attempts: [AttemptRecord], _ db: Database) throws {
-        guard !attempts.isEmpty else { return }
+    /// Records attempts; returns the fallback deliveries made for dead ones.
+    private static func record(_ attempts: [AttemptRecord], _ db: Database) throws -> [PendingDelivery] {
+        guard !attempts.isEmpty else { return [] }
+        var fallbacks: [PendingDelivery] = []
         let insertAttempt = try db.cachedStatement(sql: """
             INSERT INTO attempt (deliveryID, attempt, startedAt, finishedAt, outcome, reason) VALUES (?, ?, ?, ?, ?, ?)
             """)
@@ -110,12 +112,55 @@ public final class SQLiteStore: Store {
             let (status, notBefore): (String, Double) = switch record.next {
             case .delivered: ("delivered", 0)
             case .retryAt(let at): ("pending", at)
+            case .held: ("pending", 0)
             case .dead: ("dead", 0)
             }
             let lastError: String? = record.next == .delivered ? nil : record.outcome.reason
-            try update.execute(arguments: [status, record.attempt, notBefore, lastError, record.finishedAt,
+            // A held delivery keeps its retry count: the attempt is history only.
+            let counted = record.next == .held ? max(0, record.attempt - 1) : record.attempt
+            try update.execute(arguments: [status, counted, notBefore, lastError, record.finishedAt,
                                            record.deliveryID])
+            if let fallback = record.fallback, record.next == .dead {
+                fallbacks += try insertFallbacks(fallback, for: record.deliveryID, db)
+            }
+            switch record.fallbackKey {
+            case .fellBack(let key)?:
+                try db.execute(literal: """
+                    INSERT INTO fallbackKey (endpoint, policy, objectID) VALUES (\(key.endpoint), \(key.policy), \(key.objectID))
+                    ON CONFLICT DO NOTHING
+                    """)
+            case .cleared(let key)?:
+                try db.execute(literal: """
+                    DELETE FROM fallbackKey WHERE endpoint = \(key.endpoint) AND policy = \(key.policy) AND objectID = \(key.objectID)
+                    """)
+            case nil:
+                break
+            }
         }
+        return fallbacks
+    }
+
+    /// One new pending delivery per fallback endpoint, for the same event,
+    /// linked to the dead one.
+    private static func insertFallbacks(_ fallback: Fallback, for dead: Int64, _ db: Database) throws -> [PendingDelivery] {
+        var made: [PendingDelivery] = []
+        for endpoint in fallback.endpoints {
+            try db.execute(literal: """
+                INSERT INTO delivery (eventRow, endpoint, policy, level, previousLevel, status, attempts, notBefore, updatedAt,
+                                      fallbackOf, fallbackFrom, fallbackReason)
+                SELECT eventRow, \(endpoint), policy, level, previousLevel, 'pending', 0, 0, \(Date().timeIntervalSince1970),
+                       id, endpoint, \(fallback.reason)
+                FROM delivery WHERE id = \(dead)
+                """)
+            let id = db.lastInsertedRowID
+            var push = fallback.push
+            push.endpoint = endpoint
+            push.deliveryID = PendingDelivery.deliveryID(id)
+            push.fallbackOf = fallback.push.endpoint
+            push.fallbackReason = fallback.reason
+            made.append(PendingDelivery(id: id, push: push, attempts: 0, notBefore: 0, createdAt: fallback.createdAt))
+        }
+        return made
     }
 
     public func beginRun(poisonAfter: Int) async throws -> RunStart {
@@ -243,7 +288,7 @@ public final class SQLiteStore: Store {
             return try request.fetchAll(db).map { row in
                 DeliverySummary(id: row["id"], eventID: row["eventID"], team: row["team"], endpoint: row["endpoint"],
                                 policy: row["policy"], level: row["level"], status: row["status"],
-                                attempts: row["attempts"], lastError: row["lastError"])
+                                attempts: row["attempts"], lastError: row["lastError"], fallbackOf: row["fallbackOf"])
             }
         }
     }
@@ -270,7 +315,7 @@ public final class SQLiteStore: Store {
     private static func pendingQuery(status: String, filter: SQL, limit: Int = Int(Int32.max)) -> SQLRequest<Row> {
         """
         SELECT delivery.id, delivery.policy, delivery.endpoint, delivery.level, delivery.previousLevel,
-               delivery.attempts, delivery.notBefore, event.body
+               delivery.attempts, delivery.notBefore, delivery.fallbackFrom, delivery.fallbackReason, event.receivedAt, event.body
         FROM delivery JOIN event ON event.row = delivery.eventRow
         WHERE delivery.status = \(status) \(filter) ORDER BY delivery.id LIMIT \(limit)
         """
@@ -282,8 +327,9 @@ public final class SQLiteStore: Store {
         let previous: String? = row["previousLevel"]
         let push = Push(event: event, policy: row["policy"], endpoint: row["endpoint"],
                         level: Level(rawValue: row["level"]) ?? event.pushLevel,
-                        previousLevel: previous.flatMap(Level.init(rawValue:)), deliveryID: PendingDelivery.deliveryID(id))
+                        previousLevel: previous.flatMap(Level.init(rawValue:)), deliveryID: PendingDelivery.deliveryID(id),
+                        fallbackOf: row["fallbackFrom"], fallbackReason: row["fallbackReason"])
         return PendingDelivery(id: id, push: push, attempts: resetAttempts ? 0 : row["attempts"],
-                               notBefore: resetAttempts ? 0 : row["notBefore"])
+                               notBefore: resetAttempts ? 0 : row["notBefore"], createdAt: row["receivedAt"])
     }
 }

@@ -59,11 +59,20 @@ public struct PendingDelivery: Sendable {
     /// attempt and after restarts).
     public static func deliveryID(_ id: Int64) -> String { "herald-\(id)" }
 
-    public init(id: Int64, push: Push, attempts: Int, notBefore: Double) {
+    /// Unix seconds when its event was accepted: how long it has waited.
+    public let createdAt: Double
+
+    public init(id: Int64, push: Push, attempts: Int, notBefore: Double, createdAt: Double) {
         self.id = id
         self.push = push
         self.attempts = attempts
         self.notBefore = notBefore
+        self.createdAt = createdAt
+    }
+
+    /// The same delivery, its attempts and time moved on.
+    public func with(attempts: Int, notBefore: Double) -> PendingDelivery {
+        PendingDelivery(id: id, push: push, attempts: attempts, notBefore: notBefore, createdAt: createdAt)
     }
 }
 
@@ -72,6 +81,8 @@ public struct AttemptRecord: Sendable {
     public enum Next: Sendable, Equatable {
         case delivered
         case retryAt(Double)
+        /// Pending, held while its endpoint is down: its retry count stays.
+        case held
         case dead
     }
 
@@ -81,15 +92,59 @@ public struct AttemptRecord: Sendable {
     public let finishedAt: Double
     public let outcome: DeliveryOutcome
     public let next: Next
+    /// With `.dead`: endpoints that get the delivery instead (its endpoint's
+    /// fallbacks), each as a new pending delivery linked to this one.
+    public var fallback: Fallback?
+    /// A change to the keys whose firing push went to the fallbacks.
+    public var fallbackKey: FallbackKeyChange?
 
     public init(deliveryID: Int64, attempt: Int, startedAt: Double, finishedAt: Double, outcome: DeliveryOutcome,
-                next: Next) {
+                next: Next, fallback: Fallback? = nil, fallbackKey: FallbackKeyChange? = nil) {
         self.deliveryID = deliveryID
         self.attempt = attempt
         self.startedAt = startedAt
         self.finishedAt = finishedAt
         self.outcome = outcome
         self.next = next
+        self.fallback = fallback
+        self.fallbackKey = fallbackKey
+    }
+}
+
+/// Where a dead delivery goes instead: the push, to each of `endpoints`.
+public struct Fallback: Sendable {
+    public let push: Push
+    public let endpoints: [String]
+    /// Why the delivery died, as the fallback deliveries carry it.
+    public let reason: String
+    /// When its event was accepted.
+    public let createdAt: Double
+
+    public init(push: Push, endpoints: [String], reason: String, createdAt: Double) {
+        self.push = push
+        self.endpoints = endpoints
+        self.reason = reason
+        self.createdAt = createdAt
+    }
+}
+
+/// A key (endpoint, policy, object) whose last firing push went to the
+/// endpoint's fallbacks, so its recovery follows it there; or no longer.
+public enum FallbackKeyChange: Sendable, Equatable {
+    case fellBack(ThrottleKey)
+    case cleared(ThrottleKey)
+}
+
+/// What one commit made.
+public struct CommitResult: Sendable {
+    /// The new deliveries' ids, in `batch.deliveries` order.
+    public var deliveryIDs: [Int64] = []
+    /// The fallback deliveries made for dead ones, ready to hand over.
+    public var fallbacks: [PendingDelivery] = []
+
+    public init(deliveryIDs: [Int64] = [], fallbacks: [PendingDelivery] = []) {
+        self.deliveryIDs = deliveryIDs
+        self.fallbacks = fallbacks
     }
 }
 
@@ -104,6 +159,8 @@ public struct DeliverySummary: Sendable, Codable {
     public let status: String
     public let attempts: Int
     public let lastError: String?
+    /// For a fallback delivery: the id of the dead delivery it stands in for.
+    public let fallbackOf: Int64?
 }
 
 /// One attempt as the delivery history shows it.
@@ -121,11 +178,11 @@ public struct AttemptSummary: Sendable, Codable {
 /// Implementations make each call one transaction.
 public protocol Store: Sendable {
     /// Writes a batch of events with their deliveries, records attempts
-    /// (moving each delivery to its next state and clearing its in-flight
-    /// mark and suspicion) and sets in-flight marks (delivery id → the size
-    /// of the group it goes out in), in one transaction; returns the ids of
-    /// the new deliveries in `batch.deliveries` order.
-    func commit(_ batch: IngestBatch, attempts: [AttemptRecord], marks: [Int64: Int]) async throws -> [Int64]
+    /// (moving each delivery to its next state, clearing its in-flight mark
+    /// and suspicion, making the fallback deliveries of dead ones) and sets
+    /// in-flight marks (delivery id → the size of the group it goes out
+    /// in), in one transaction.
+    func commit(_ batch: IngestBatch, attempts: [AttemptRecord], marks: [Int64: Int]) async throws -> CommitResult
     /// Up to `limit` pending deliveries of one endpoint with ids above
     /// `afterID`, oldest first: how a worker pages in what it let spill.
     func pendingDeliveries(endpoint: String, afterID: Int64, limit: Int) async throws -> [PendingDelivery]
@@ -153,6 +210,15 @@ public protocol Store: Sendable {
     func beginRun(poisonAfter: Int) async throws -> RunStart
     /// Marks a clean end of the run.
     func endRun() async throws
+    /// Remembers an endpoint as down since `since` (nil: up again), so a
+    /// restart holds its deliveries and probes instead of trying them all.
+    func setEndpointDown(_ endpoint: String, since: Double?) async throws
+    /// Endpoints down when the last run stopped: name → since.
+    func endpointsDown() async throws -> [String: Double]
+    /// Pending deliveries of one endpoint.
+    func pendingCount(endpoint: String) async throws -> Int
+    /// The keys of one endpoint whose last firing push went to its fallbacks.
+    func fallbackKeys(endpoint: String) async throws -> Set<ThrottleKey>
 }
 
 /// What `beginRun` found.

@@ -41,9 +41,11 @@ public final class SMTPServer: Sendable {
     private let output: URL
     private let child: ChildProcess
 
+    /// - Parameter port: 0 for a free one; a given one to start again where a stopped server was.
     public init(directory: URL, certificates: TestCertificates, implicitTLS: Bool = false,
-                user: String? = nil, password: String? = nil) async throws {
-        port = try Daemon.freePort()
+                user: String? = nil, password: String? = nil, port: Int = 0) async throws {
+        let port = port == 0 ? try Daemon.freePort() : port
+        self.port = port
         self.implicitTLS = implicitTLS
         output = directory.appendingPathComponent("mail-\(port).jsonl")
         var arguments = [Repository.root.appendingPathComponent("Tests/peers/smtp_receiver.py").path,

@@ -24,7 +24,7 @@ struct SQLiteStoreTests {
         batch.events = [Self.event("1"), Self.event("2")]
         batch.deliveries = [NewDelivery(eventIndex: 0, endpoint: "hook", policy: "p", level: .critical, previousLevel: nil),
                             NewDelivery(eventIndex: 1, endpoint: "hook", policy: "p", level: .critical, previousLevel: .error)]
-        let ids = try await store.commit(batch, attempts: [], marks: [:])
+        let ids = try await store.commit(batch, attempts: [], marks: [:]).deliveryIDs
         #expect(ids.count == 2)
 
         // Then both are pending, with their events intact

@@ -24,6 +24,7 @@ struct SyslogRestartTests {
               - {name: ops, tokens: [t0ken]}
             endpoints:
               - {name: syslog, team: ops, channel: syslog, retries: 30, backoff: 100ms, max_backoff: 500ms,
+                 probe_backoff: 200ms, max_probe_backoff: 1s,
                  config: {destination: "\(server.urlTCP)", message: "{{ name }}"}}
             policies:
               - {name: all, team: ops, endpoints: [syslog]}

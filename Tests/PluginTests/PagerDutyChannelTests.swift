@@ -100,7 +100,7 @@ struct PagerDutyChannelTests {
         #expect(refused.name == "fail" && refused.reason.contains("400") && refused.reason.contains("Invalid routing key"),
                 "\(refused)")
         let throttled = try await outcome(Self.config(receiver, path: "/pagerduty-429/3/v2/enqueue"))
-        #expect(throttled == .retry(reason: throttled.reason, retryAfter: 3), "\(throttled)")
+        #expect(throttled == .retry(reason: throttled.reason, retryAfter: 3, endpointDown: true), "\(throttled)")
         let again = try await outcome(Self.config(receiver, path: "/pagerduty-429/3/v2/enqueue"))
         #expect(again.name == "ok", "\(again)")
     }

@@ -146,6 +146,9 @@ def main():
     parser.add_argument("--cert")
     parser.add_argument("--key")
     args = parser.parse_args()
+    # A listen backlog like a real server's (nginx: 511), not http.server's 5,
+    # which refuses connections when a client opens dozens at once.
+    ThreadingHTTPServer.request_queue_size = 512
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
     if args.cert:

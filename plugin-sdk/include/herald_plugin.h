@@ -189,6 +189,10 @@ typedef struct herald_config {
 **   source         the ingest format: native, huawei, alertmanager, ...
 **   starts_at      when the alert started
 **   ends_at        when it ended (absent while firing)
+**   fallback_of    on a push to a fallback endpoint: the endpoint that could
+**                  not deliver it (absent otherwise)
+**   fallback_reason why it could not ("HTTP 400: ...", "expired while the
+**                  endpoint was down")
 ** A later minor may add fields (and says so here); it never removes,
 ** renames or retypes one. Ignore fields you do not know. */
 #define HERALD_EVENT_SCHEMA_VERSION 1

@@ -148,10 +148,12 @@ public struct HeraldConfig: Sendable {
 
     private mutating func readEndpoints(_ node: ConfigNode?, catalog: PluginCatalog?) throws(ConfigError) {
         guard let node else { return }
+        var fallbackNodes: [String: ConfigNode] = [:]
         for item in try node.sequence() {
             let fields = try item.mapping(allowed: [
                 "name", "team", "channel", "levels", "push_cycle", "push_frequency", "retries", "timeout",
-                "backoff", "max_backoff", "max_in_flight", "isolation", "config",
+                "backoff", "max_backoff", "max_in_flight", "isolation", "down_after", "probe_backoff", "max_probe_backoff",
+                "max_age", "fallback", "config",
             ])
             guard let nameNode = fields["name"] else { throw item.error("name: required") }
             guard let teamNode = fields["team"] else { throw item.error("team: required") }
@@ -186,6 +188,20 @@ public struct HeraldConfig: Sendable {
                 guard endpoint.timeoutSeconds > 0 else { throw timeout.error("must be more than 0") }
             }
             if let inFlight = fields["max_in_flight"] { endpoint.maxInFlight = try inFlight.int(min: 1, max: 10000) }
+            if let downAfter = fields["down_after"] { endpoint.health.downAfter = try downAfter.int(min: 1, max: 1000) }
+            if let probe = fields["probe_backoff"] {
+                endpoint.health.firstProbeSeconds = try probe.duration(max: 3600)
+                guard endpoint.health.firstProbeSeconds > 0 else { throw probe.error("must be more than 0") }
+            }
+            if let maxProbe = fields["max_probe_backoff"] { endpoint.health.maxProbeSeconds = try maxProbe.duration(max: 86400) }
+            if let maxAge = fields["max_age"] {
+                endpoint.health.maxAgeSeconds = try maxAge.duration(max: 30 * 86400)
+                guard endpoint.health.maxAgeSeconds > 0 else { throw maxAge.error("must be more than 0") }
+            }
+            if let fallback = fields["fallback"] {
+                endpoint.fallback = try fallback.strings()
+                fallbackNodes[endpoint.name] = fallback
+            }
             let configNode = fields["config"]
             endpoint.config = try configNode?.json() ?? .object([:])
             let isolation = try fields["isolation"].map { node throws(ConfigError) -> Isolation in
@@ -216,6 +232,38 @@ public struct HeraldConfig: Sendable {
             }
             try checkTemplates(of: endpoint, plugin: plugin, item: item, configNode: configNode)
             endpoints.append(endpoint)
+        }
+        try checkFallbacks(fallbackNodes)
+    }
+
+    /// Fallbacks name endpoints of the same team, and never lead back to
+    /// where they started (A → B → A would pass a dead letter round forever).
+    private func checkFallbacks(_ nodes: [String: ConfigNode]) throws(ConfigError) {
+        let byName = Dictionary(endpoints.map { ($0.name, $0) }) { first, _ in first }
+        for endpoint in endpoints {
+            guard let node = nodes[endpoint.name] else { continue }
+            let targets = (try? node.sequence()) ?? []
+            for (index, name) in endpoint.fallback.enumerated() {
+                let at = index < targets.count ? targets[index] : node
+                guard let target = byName[name] else { throw at.error("no endpoint named \"\(name)\"") }
+                guard target.team == endpoint.team else {
+                    throw at.error("endpoint \"\(name)\" belongs to team \"\(target.team)\", not \"\(endpoint.team)\"")
+                }
+            }
+            // Depth-first from this endpoint: reaching it again is a loop.
+            var path = [endpoint.name]
+            func visit(_ name: String) throws(ConfigError) {
+                for next in byName[name]?.fallback ?? [] {
+                    if next == endpoint.name {
+                        throw node.error("fallbacks loop: \((path + [next]).joined(separator: " → "))")
+                    }
+                    guard !path.contains(next) else { continue }
+                    path.append(next)
+                    try visit(next)
+                    path.removeLast()
+                }
+            }
+            try visit(endpoint.name)
         }
     }
 

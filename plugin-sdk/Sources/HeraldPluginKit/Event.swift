@@ -31,6 +31,9 @@ public struct Event: Decodable, Sendable {
     public let policy: String
     /// The policy's matchers as a selector, `{service="api"}` (`{}`: every event).
     public let policyMatchers: String?
+    /// For a push to a fallback endpoint: the endpoint that could not make it, and why.
+    public let fallbackOf: String?
+    public let fallbackReason: String?
     public let endpoint: String
     public let source: String
     /// RFC 3339 in UTC with milliseconds, as sent.
@@ -43,7 +46,7 @@ public struct Event: Decodable, Sendable {
         case id, name, level, status, labels, annotations, team, policy, endpoint, source
         case deliveryID = "delivery_id", dedupKey = "dedup_key", eventLevel = "event_level"
         case previousLevel = "previous_level", objectID = "object_id", startsAt = "starts_at", endsAt = "ends_at"
-        case policyMatchers = "policy_matchers"
+        case policyMatchers = "policy_matchers", fallbackOf = "fallback_of", fallbackReason = "fallback_reason"
     }
 }
 
