@@ -85,9 +85,13 @@ public final class Dispatcher: Service {
     }
 
     /// Each open endpoint's state, for `/healthz`.
-    public func endpointStates() async -> [EndpointState] {
+    /// Every endpoint's state, or one team's, by name.
+    public func endpointStates(team: String? = nil) async -> [EndpointState] {
         var states: [EndpointState] = []
-        for (_, worker) in workers.withLock({ $0 }).sorted(by: { $0.key < $1.key }) { states.append(await worker.state()) }
+        for (_, worker) in workers.withLock({ $0 }).sorted(by: { $0.key < $1.key })
+        where team == nil || worker.endpoint.team == team {
+            states.append(await worker.state())
+        }
         return states
     }
 

@@ -27,11 +27,13 @@ struct Serve: AsyncParsableCommand {
         let dispatcher = Dispatcher(config: config, catalog: catalog, store: store, logger: logger)
 
         let router = Router()
+        let teams = TeamDirectory(teams: config.teams)
         HealthRoutes(dispatcher: dispatcher).addRoutes(to: router)
-        IngestRoutes(pipeline: dispatcher.pipeline, teams: TeamDirectory(teams: config.teams),
+        IngestRoutes(pipeline: dispatcher.pipeline, teams: teams,
                      maxBodyBytes: config.maxBodyBytes, defaultTimeoutSeconds: config.defaultTimeoutSeconds)
             .addRoutes(to: router)
-        DeliveryRoutes(store: store, dispatcher: dispatcher, teams: TeamDirectory(teams: config.teams)).addRoutes(to: router)
+        DeliveryRoutes(store: store, dispatcher: dispatcher, teams: teams).addRoutes(to: router)
+        EndpointRoutes(dispatcher: dispatcher, teams: teams).addRoutes(to: router)
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "herald"),

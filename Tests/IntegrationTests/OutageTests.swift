@@ -69,6 +69,14 @@ struct OutageTests {
         let held = (down["down"] as? [String: Any])?["held"] as? Int ?? 0
         #expect(held > 1900, "held \(held): the alerts wait, their retries untouched")
         #expect(try await Self.deliveries(daemon, status: "dead").isEmpty, "nothing dead-lettered during the outage")
+        // The team's API shows the same state.
+        let listed = try await daemon.send("GET", "/api/v1/endpoints", headers: Self.auth).body
+        let states = (try JSONSerialization.jsonObject(with: Data(listed.utf8)) as? [[String: Any]] ?? [])
+            .reduce(into: [String: String]()) { $0[$1["name"] as? String ?? ""] = $1["state"] as? String }
+        #expect(states == ["hook": "down", "other": "up"], "\(listed)")
+        let one = try await daemon.send("GET", "/api/v1/endpoints/hook", headers: Self.auth).body
+        #expect(one.contains(#""next_probe_at""#) && one.contains(#""failed_probes""#), "\(one)")
+        #expect(try await daemon.send("GET", "/api/v1/endpoints/nope", headers: Self.auth).status == 404)
 
         receiver = try await HTTPReceiver(directory: directory, port: port)
         defer { receiver.stop() }
