@@ -33,6 +33,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/stencilproject/Stencil.git", from: "0.15.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // MARK: - Plugin SDK (the C ABI and the Swift kit); depends on nothing of the host.
@@ -65,10 +67,16 @@ let package = Package(
             dependencies: ["CHeraldPlugin", "HeraldCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        // Metric names and per-endpoint handles, through swift-metrics (the daemon picks the backend).
+        .target(
+            name: "HeraldTelemetry",
+            dependencies: [.product(name: "CoreMetrics", package: "swift-metrics")],
+            swiftSettings: strict
+        ),
         .target(
             name: "HeraldDispatch",
             dependencies: [
-                "HeraldCore", "HeraldStore", "HeraldPluginHost",
+                "HeraldCore", "HeraldStore", "HeraldPluginHost", "HeraldTelemetry",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
@@ -84,9 +92,10 @@ let package = Package(
         .target(
             name: "HeraldAPI",
             dependencies: [
-                "HeraldCore", "HeraldDispatch", "HeraldIngest",
+                "HeraldCore", "HeraldDispatch", "HeraldIngest", "HeraldTelemetry",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strict
         ),
@@ -96,6 +105,8 @@ let package = Package(
                 "HeraldAPI", "HeraldDispatch", "HeraldPluginHost", "HeraldStore", "HeraldCore", "HeraldConformance",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strict
         ),

@@ -3,6 +3,7 @@ import HTTPTypes
 public import HeraldDispatch
 import HeraldCore
 import HeraldIngest
+import HeraldTelemetry
 public import Hummingbird
 
 /// Who may send what: API tokens and Huawei project ids, each mapped to its team.
@@ -71,14 +72,32 @@ public struct IngestRoutes<Context: RequestContext>: Sendable {
     }
 
     public func addRoutes(to router: Hummingbird.Router<Context>) {
-        router.post("/api/v1/events") { request, context in try await ingestNative(request, context) }
-        router.put("/v2/:project_id/push/events") { request, context in try await ingestHuawei(request, context) }
-        router.post("/api/v1/ingest/aliyun") { request, context in try await ingestAliyun(request, context) }
-        router.post("/api/v1/ingest/tencent") { request, context in try await ingestTencent(request, context) }
-        router.post("/v2/enqueue") { request, context in try await ingestPagerDuty(request, context) }
-        router.post("/api/v1/ingest/pagerduty") { request, context in try await ingestPagerDuty(request, context) }
-        router.post("/api/v1/ingest/alertmanager") { request, context in try await ingestAlertmanagerWebhook(request, context) }
-        router.post("/api/v2/alerts") { request, context in try await ingestAlertmanagerAlerts(request, context) }
+        router.post("/api/v1/events", use: counted("native", ingestNative))
+        router.put("/v2/:project_id/push/events", use: counted("huawei", ingestHuawei))
+        router.post("/api/v1/ingest/aliyun", use: counted("aliyun", ingestAliyun))
+        router.post("/api/v1/ingest/tencent", use: counted("tencent", ingestTencent))
+        router.post("/v2/enqueue", use: counted("pagerduty", ingestPagerDuty))
+        router.post("/api/v1/ingest/pagerduty", use: counted("pagerduty", ingestPagerDuty))
+        router.post("/api/v1/ingest/alertmanager", use: counted("alertmanager", ingestAlertmanagerWebhook))
+        router.post("/api/v2/alerts", use: counted("alertmanager", ingestAlertmanagerAlerts))
+    }
+
+    /// A route that counts its refusals in `herald_ingest_refused_total`,
+    /// by format and the answer's status (`bad_request`, `unauthorized`, ...).
+    private func counted(_ format: String, _ handler: @escaping @Sendable (Request, Context) async throws -> Response)
+        -> @Sendable (Request, Context) async throws -> Response {
+        { request, context in
+            do {
+                return try await handler(request, context)
+            } catch let error as APIError {
+                HeraldMetrics.ingestRefused(format: format, reason: error.status.reasonPhrase.lowercased()
+                    .replacingOccurrences(of: " ", with: "_"))
+                throw error
+            } catch {
+                HeraldMetrics.ingestRefused(format: format, reason: "error")
+                throw error
+            }
+        }
     }
 
     private func ingestNative(_ request: Request, _ context: Context) async throws -> Response {

@@ -22,6 +22,10 @@ public final class Dispatcher: Service {
     private let tickInterval: Duration = .milliseconds(50)
     /// The workers once `run` opened them, for replays.
     private let workers = Mutex<[String: EndpointWorker]>([:])
+    private let started = Atomic<Bool>(false)
+
+    /// Whether the endpoints are open and the writer runs: `/-/ready`.
+    public var isReady: Bool { started.load(ordering: .relaxed) }
 
     public init(config: HeraldConfig, catalog: PluginCatalog, store: any Store, logger: Logger) {
         self.config = config
@@ -66,6 +70,7 @@ public final class Dispatcher: Service {
             writer.addTask {
                 await pipeline.run(planner: planner) { await Self.distribute($0, to: workers, logger: logger) }
             }
+            started.store(true, ordering: .relaxed)
             await withDiscardingTaskGroup { timers in
                 timers.addTask { await Self.tick(workers: workers, every: self.tickInterval) }
                 timers.addTask { await self.sweepExpiredAlerts() }

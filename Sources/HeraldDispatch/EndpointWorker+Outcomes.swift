@@ -1,6 +1,7 @@
 import Foundation
 import HeraldCore
 import HeraldStore
+import HeraldTelemetry
 import Logging
 
 /// What an attempt's outcome means for the delivery and for the endpoint.
@@ -17,6 +18,7 @@ extension EndpointWorker {
         var change: EndpointHealth.Change?
         // The plugin came back from this one: not the one that crashes it.
         if case .crash = outcome {} else { suspects.remove(delivery.id) }
+        metrics.attempted(outcome: outcome.name, seconds: now - startedAt)
         switch outcome {
         case .ok:
             next = .delivered
@@ -64,11 +66,22 @@ extension EndpointWorker {
             // Its firing push reached this endpoint again: its recovery need not go elsewhere.
             record.fallbackKey = .cleared(key(of: delivery))
         }
-        pipeline.record(record)
+        self.record(record, createdAt: delivery.createdAt)
         inFlightKeys.remove(key(of: delivery))
         if !parked.isEmpty { releaseParked() }
         signal()
         if let change { await report(change, now: now) }
+    }
+
+    /// Hands an attempt's record to the writer, counting what it ends.
+    func record(_ record: AttemptRecord, createdAt: Double) {
+        switch record.next {
+        case .delivered: metrics.delivered(secondsSinceStored: record.finishedAt - createdAt)
+        case .dead: metrics.deadLettered()
+        case .retryAt: metrics.retryScheduled()
+        case .held: break
+        }
+        pipeline.record(record)
     }
 
     func key(of delivery: PendingDelivery) -> ThrottleKey {
@@ -97,7 +110,7 @@ extension EndpointWorker {
                                    outcome: .fail(reason: "its alert's firing push went to the fallback endpoints"),
                                    next: .dead, fallbackKey: .cleared(key(of: delivery)))
         record.fallback = fallback(for: delivery, reason: record.outcome.reason).0
-        pipeline.record(record)
+        self.record(record, createdAt: delivery.createdAt)
         return true
     }
 
@@ -110,7 +123,7 @@ extension EndpointWorker {
         var record = AttemptRecord(deliveryID: delivery.id, attempt: delivery.attempts + 1, startedAt: now, finishedAt: now,
                                    outcome: .fail(reason: reason), next: .dead)
         (record.fallback, record.fallbackKey) = fallback(for: delivery, reason: reason)
-        pipeline.record(record)
+        self.record(record, createdAt: delivery.createdAt)
         return true
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import HeraldCore
 import HeraldPluginHost
 import HeraldStore
+import HeraldTelemetry
 import Logging
 
 /// Delivers to one endpoint: renders each push, hands it to the plugin with
@@ -20,6 +21,7 @@ actor EndpointWorker {
     let pipeline: Pipeline
     let logger: Logger
     let store: any Store
+    let metrics: EndpointMetrics
 
     // MARK: - The queue
 
@@ -102,6 +104,7 @@ actor EndpointWorker {
         self.instance = instance
         self.templates = templates
         self.pipeline = pipeline
+        metrics = EndpointMetrics(endpoint: endpoint.name, channel: endpoint.channel)
         var logger = logger
         logger[metadataKey: "endpoint"] = "\(endpoint.name)"
         self.logger = logger
@@ -183,6 +186,7 @@ actor EndpointWorker {
     /// dispatcher's tick.
     func tick(now: Double) {
         watchForHangs(now: now)
+        metrics.state(queued: inMemory, down: health.isDown, suspended: suspension != nil)
         if health.isDown {
             if health.mayProbe(now: now) && inFlight == 0 { signal() }
             if now - lastExpiryScan >= 1 {

@@ -1,6 +1,7 @@
 import Foundation
 public import HeraldCore
 public import HeraldStore
+import HeraldTelemetry
 public import Logging
 import Synchronization
 
@@ -87,6 +88,7 @@ public final class Pipeline: Sendable {
     /// Runs the writer until `finish()` and the queue is drained.
     func run(planner: Planner, deliver: @Sendable ([PendingDelivery]) async -> Void) async {
         var planner = planner
+        var unroutedLog = UnroutedLog()
         for await _ in signals {
             while true {
                 let work = queue.withLock { queued in
@@ -98,7 +100,7 @@ public final class Pipeline: Sendable {
                     return queued
                 }
                 if work.ingests.isEmpty && work.attempts.isEmpty && work.marks.isEmpty { break }
-                await write(work, planner: &planner, deliver: deliver)
+                await write(work, planner: &planner, unroutedLog: &unroutedLog, deliver: deliver)
             }
         }
     }
@@ -110,7 +112,7 @@ public final class Pipeline: Sendable {
     }
 
     /// One transaction for everything queued: attempt records and new events.
-    private func write(_ work: Queued, planner: inout Planner,
+    private func write(_ work: Queued, planner: inout Planner, unroutedLog: inout UnroutedLog,
                        deliver: @Sendable ([PendingDelivery]) async -> Void) async {
         let events = work.ingests.flatMap(\.events)
         let plan = planner.plan(events)
@@ -123,6 +125,8 @@ public final class Pipeline: Sendable {
             for ingest in work.ingests { ingest.done.resume() }
             for mark in work.marks { mark.done.resume() }
             let now = Date().timeIntervalSince1970
+            Self.count(work.ingests.map(\.events), plan)
+            unroutedLog.note(plan.unrouted, now: now, logger: logger)
             let made = zip(result.deliveryIDs, plan.batch.deliveries).map { id, delivery in
                 PendingDelivery(id: id, push: plan.push(for: delivery, id: id), attempts: 0, notBefore: 0, createdAt: now)
             }
@@ -135,6 +139,19 @@ public final class Pipeline: Sendable {
                 "error": "\(error)", "events": "\(events.count)", "attempts": "\(work.attempts.count)"])
             for ingest in work.ingests { ingest.done.resume(throwing: error) }
             for mark in work.marks { mark.done.resume(throwing: error) }
+        }
+    }
+
+    /// Counts a committed batch: events by format and team (a request's
+    /// events share both), those no policy matched, pushes held back.
+    private static func count(_ requests: [[Event]], _ plan: Planner.Plan) {
+        for events in requests {
+            guard let first = events.first else { continue }
+            HeraldMetrics.eventsIngested(format: first.source, team: first.team, count: events.count)
+        }
+        for (team, count) in plan.unrouted { HeraldMetrics.eventsUnrouted(team: team, count: count) }
+        for (suppression, count) in plan.suppressed {
+            HeraldMetrics.pushesSuppressed(endpoint: suppression.endpoint, reason: suppression.reason.rawValue, count: count)
         }
     }
 }

@@ -8,6 +8,15 @@ import HeraldStore
 struct Planner {
     struct Plan {
         var batch = IngestBatch()
+        /// Events no policy matched, by team.
+        var unrouted: [String: Int] = [:]
+        /// Pushes held back, by endpoint and reason.
+        var suppressed: [Suppression: Int] = [:]
+
+        struct Suppression: Hashable {
+            let endpoint: String
+            let reason: SuppressReason
+        }
 
         func push(for delivery: NewDelivery, id: Int64) -> Push {
             Push(event: batch.events[delivery.eventIndex], policy: delivery.policy, endpoint: delivery.endpoint,
@@ -35,7 +44,9 @@ struct Planner {
                 plan.batch.armTimeouts[event.alertKey] = (index, deadline)
                 plan.batch.disarmTimeouts.remove(event.alertKey)
             }
-            for route in router.routes(for: event) {
+            let routes = router.routes(for: event)
+            if routes.isEmpty { plan.unrouted[event.team, default: 0] += 1 }
+            for route in routes {
                 guard let endpoint = endpoints[route.endpoint] else { continue }
                 let key = ThrottleKey(endpoint: route.endpoint, policy: route.policy, objectID: event.objectID)
                 // A key touched earlier in this batch counts with its new state.
@@ -43,7 +54,9 @@ struct Planner {
                 let decision = endpoint.throttle.decide(level: event.pushLevel, levels: endpoint.levels,
                                                         state: state, now: now)
                 if decision.state != state { plan.batch.throttle[key] = .some(decision.state) }
-                if decision.pushes {
+                if let reason = decision.suppressed {
+                    plan.suppressed[Plan.Suppression(endpoint: route.endpoint, reason: reason), default: 0] += 1
+                } else {
                     plan.batch.deliveries.append(NewDelivery(
                         eventIndex: index, endpoint: route.endpoint, policy: route.policy, level: event.pushLevel,
                         previousLevel: state?.lastLevel))

@@ -6,6 +6,8 @@ import HeraldPluginHost
 import HeraldStore
 import Hummingbird
 import Logging
+import Metrics
+import Prometheus
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the daemon.")
@@ -14,6 +16,8 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let logger = options.bootstrapLogging()
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let (config, catalog) = try loadConfig(options.config, logger: logger)
         let directory = (config.databasePath as NSString).deletingLastPathComponent
         if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
@@ -28,7 +32,7 @@ struct Serve: AsyncParsableCommand {
 
         let router = Router()
         let teams = TeamDirectory(teams: config.teams)
-        HealthRoutes(dispatcher: dispatcher).addRoutes(to: router)
+        HealthRoutes(dispatcher: dispatcher, registry: registry).addRoutes(to: router)
         IngestRoutes(pipeline: dispatcher.pipeline, teams: teams,
                      maxBodyBytes: config.maxBodyBytes, defaultTimeoutSeconds: config.defaultTimeoutSeconds)
             .addRoutes(to: router)
