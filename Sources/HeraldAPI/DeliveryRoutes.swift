@@ -25,8 +25,8 @@ public struct DeliveryRoutes<Context: RequestContext>: Sendable {
         router.get("/api/v1/deliveries") { request, _ -> Response in
             let team = try teams.team(bearer: request.headers[.authorization])
             let status = request.uri.queryParameters["status"].map(String.init)
-            if let status, !["pending", "delivered", "dead"].contains(status) {
-                throw APIError.badRequest("status", "expected pending, delivered or dead")
+            if let status, !["pending", "delivered", "dead", "cancelled"].contains(status) {
+                throw APIError.badRequest("status", "expected pending, delivered, dead or cancelled")
             }
             let limit = request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 100
             return try json(try await store.deliveries(team: team, status: status, limit: min(max(limit, 1), 1000)))

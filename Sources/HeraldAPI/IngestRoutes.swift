@@ -1,26 +1,37 @@
 import Foundation
 import HTTPTypes
+import Synchronization
 public import HeraldDispatch
 import HeraldCore
 import HeraldIngest
 import HeraldTelemetry
 public import Hummingbird
 
-/// Who may send what: API tokens and Huawei project ids, each mapped to its team.
-public struct TeamDirectory: Sendable {
-    private let teamByToken: [String: String]
-    private let teamByProject: [String: String]
-
-    public init(teams: [Team]) {
-        var byToken: [String: String] = [:]
-        var byProject: [String: String] = [:]
-        for team in teams {
-            for token in team.tokens { byToken[token] = team.name }
-            for project in team.projectIDs { byProject[project] = team.name }
-        }
-        teamByToken = byToken
-        teamByProject = byProject
+/// Who may send what: API tokens and Huawei project ids, each mapped to
+/// its team. Replaced as a whole when the config is reloaded.
+public final class TeamDirectory: Sendable {
+    private struct Tables {
+        var teamByToken: [String: String] = [:]
+        var teamByProject: [String: String] = [:]
     }
+
+    private let tables: Mutex<Tables>
+
+    public init(teams: [Team]) { tables = Mutex(Self.tables(teams)) }
+
+    public func update(teams: [Team]) { tables.withLock { $0 = Self.tables(teams) } }
+
+    private static func tables(_ teams: [Team]) -> Tables {
+        var tables = Tables()
+        for team in teams {
+            for token in team.tokens { tables.teamByToken[token] = team.name }
+            for project in team.projectIDs { tables.teamByProject[project] = team.name }
+        }
+        return tables
+    }
+
+    private var teamByToken: [String: String] { tables.withLock { $0.teamByToken } }
+    private var teamByProject: [String: String] { tables.withLock { $0.teamByProject } }
 
     /// The team of a `Authorization: Bearer <token>` header.
     func team(bearer header: String?) throws(APIError) -> String {

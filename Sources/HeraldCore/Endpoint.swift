@@ -1,6 +1,6 @@
 /// A push destination: one channel plugin instance and the rules that
 /// decide what reaches it.
-public struct Endpoint: Sendable {
+public struct Endpoint: Sendable, Equatable {
     public var name: String
     public var team: String
     /// The plugin's channel name ("http", "file", ...).

@@ -9,33 +9,41 @@ public import ServiceLifecycle
 /// The delivery side of the daemon, as one `Service`: the writer, a worker
 /// per endpoint, the timeout tick and the auto-clear sweep.
 ///
-/// On graceful shutdown it stops taking deliveries, lets those in flight
-/// finish (each bounded by its endpoint's timeout), writes what is queued,
-/// and closes the plugin instances.
+/// Endpoints and policies change while it runs (`apply`, in
+/// `Dispatcher+Apply`). On graceful shutdown it stops taking deliveries,
+/// lets those in flight finish (each bounded by its endpoint's timeout),
+/// writes what is queued, and closes the plugin instances.
 public final class Dispatcher: Service {
     public let pipeline: Pipeline
-    private let config: HeraldConfig
-    private let catalog: PluginCatalog
-    private let store: any Store
-    private let logger: Logger
+    let store: any Store
+    let logger: Logger
+    /// The config and plugins in force: the start's, then each applied change's.
+    let current: Mutex<(config: HeraldConfig, catalog: PluginCatalog)>
     /// How often submissions past their timeout are given up, and due retries released.
     private let tickInterval: Duration = .milliseconds(50)
-    /// The workers once `run` opened them, for replays.
-    private let workers = Mutex<[String: EndpointWorker]>([:])
+    /// The running workers by endpoint name.
+    let workers = Mutex<[String: EndpointWorker]>([:])
+    /// Workers made by a change while running, for `run` to start.
+    let launches: (stream: AsyncStream<EndpointWorker>, continuation: AsyncStream<EndpointWorker>.Continuation)
+    /// Set while a change is being applied: changes go one at a time.
+    let applying = Mutex(false)
     private let started = Atomic<Bool>(false)
 
     /// Whether the endpoints are open and the writer runs: `/-/ready`.
     public var isReady: Bool { started.load(ordering: .relaxed) }
 
     public init(config: HeraldConfig, catalog: PluginCatalog, store: any Store, logger: Logger) {
-        self.config = config
-        self.catalog = catalog
+        current = Mutex((config, catalog))
         self.store = store
         self.logger = logger
         pipeline = Pipeline(store: store, logger: logger)
+        launches = AsyncStream.makeStream(of: EndpointWorker.self)
     }
 
+    public var config: HeraldConfig { current.withLock { $0.config } }
+
     public func run() async throws {
+        let (config, catalog) = current.withLock { $0 }
         let start = try await store.beginRun(poisonAfter: config.poisonAfterCrashes)
         if start.unclean {
             logger.warning("The last run did not stop cleanly (a crash, or kill -9)", metadata: [
@@ -45,57 +53,74 @@ public final class Dispatcher: Service {
             logger.error("Delivery dead-lettered as poison: the daemon crashed with it in flight, again and again",
                          metadata: ["delivery.id": "\(id)", "crashes": "\(config.poisonAfterCrashes)"])
         }
-        let workers = try await openWorkers()
-        self.workers.withLock { $0 = workers }
+        var opened: [String: EndpointWorker] = [:]
+        for endpoint in config.endpoints {
+            if let worker = await openWorker(endpoint, config: config, catalog: catalog) { opened[endpoint.name] = worker }
+        }
         let down = try await store.endpointsDown()
-        for (name, worker) in workers {
+        for (name, worker) in opened {
             await worker.restore(downSince: down[name], fallbackKeys: try await store.fallbackKeys(endpoint: name))
         }
         if start.unclean {
-            for worker in workers.values where worker.endpoint.isolation == .none {
-                await worker.deliverCarefully(through: start.lastPendingID, suspects: start.suspects)
+            for endpoint in config.endpoints where endpoint.isolation == .none {
+                await opened[endpoint.name]?.deliverCarefully(through: start.lastPendingID, suspects: start.suspects)
             }
         }
+        workers.withLock { $0 = opened }
         let planner = Planner(
             router: Router(policies: config.policies),
             endpoints: Dictionary(uniqueKeysWithValues: config.endpoints.map { ($0.name, $0) }),
             throttle: try await store.throttleStates(),
             now: { Date().timeIntervalSince1970 })
         // Deliveries left pending by the last run are paged in from the store.
-        for worker in workers.values { await worker.resumeFromStore() }
+        for worker in opened.values { await worker.resumeFromStore() }
 
         let pipeline = pipeline
         let logger = logger
         await withDiscardingTaskGroup { writer in
             writer.addTask {
-                await pipeline.run(planner: planner) { await Self.distribute($0, to: workers, logger: logger) }
+                await pipeline.run(planner: planner) { await self.distribute($0) }
             }
             started.store(true, ordering: .relaxed)
             await withDiscardingTaskGroup { timers in
-                timers.addTask { await Self.tick(workers: workers, every: self.tickInterval) }
+                timers.addTask { await self.tick(every: self.tickInterval) }
                 timers.addTask { await self.sweepExpiredAlerts() }
                 await withDiscardingTaskGroup { running in
-                    for worker in workers.values { running.addTask { await worker.run() } }
-                    try? await gracefulShutdown()
+                    for worker in opened.values { running.addTask { await self.run(worker) } }
+                    running.addTask {
+                        try? await gracefulShutdown()
+                        self.launches.continuation.finish()
+                    }
+                    // Workers of endpoints made while running; a deleted one's
+                    // task ends its deliveries and closes it.
+                    for await worker in launches.stream {
+                        running.addTask { await self.run(worker) }
+                    }
                     logger.info("Draining deliveries in flight")
-                    for worker in workers.values { await worker.stop() }
+                    for worker in self.workers.withLock({ $0.values }) { await worker.stop() }
                 }
                 timers.cancelAll()
             }
             pipeline.finish()
         }
-        for worker in workers.values { await worker.close() }
+        for worker in workers.withLock({ $0.values }) { await worker.close() }
         do { try await store.endRun() } catch { logger.error("Could not mark the clean stop", metadata: ["error": "\(error)"]) }
         logger.info("Dispatcher stopped")
     }
 
-    /// Each open endpoint's state, for `/healthz`.
+    /// Runs a worker until it stops; one stopped because its endpoint was
+    /// deleted is retired.
+    private func run(_ worker: EndpointWorker) async {
+        await worker.run()
+        if await worker.isRetired { await retire(worker) }
+    }
+
     /// Every endpoint's state, or one team's, by name.
     public func endpointStates(team: String? = nil) async -> [EndpointState] {
         var states: [EndpointState] = []
-        for (_, worker) in workers.withLock({ $0 }).sorted(by: { $0.key < $1.key })
-        where team == nil || worker.endpoint.team == team {
-            states.append(await worker.state())
+        for (_, worker) in workers.withLock({ $0 }).sorted(by: { $0.key < $1.key }) {
+            let state = await worker.state()
+            if team == nil || state.team == team { states.append(state) }
         }
         return states
     }
@@ -104,46 +129,60 @@ public final class Dispatcher: Service {
     /// endpoints again, from a fresh retry count; returns how many.
     public func replayDeadLetters(team: String, ids: [Int64]?) async throws -> Int {
         let deliveries = try await store.replayDead(team: team, ids: ids)
-        await Self.distribute(deliveries, to: workers.withLock { $0 }, spillable: false, logger: logger)
+        await distribute(deliveries, spillable: false)
         logger.info("Replaying dead letters", metadata: ["team": "\(team)", "count": "\(deliveries.count)"])
         return deliveries.count
     }
 
-    private func openWorkers() async throws -> [String: EndpointWorker] {
-        var workers: [String: EndpointWorker] = [:]
-        let selectors = Dictionary(config.policies.map { ($0.id, $0.selector) }) { first, _ in first }
-        for endpoint in config.endpoints {
-            guard let plugin = catalog.plugins[endpoint.channel] else { continue }
-            var fields = plugin.defaultTemplates
-            for field in plugin.schema.templateFields {
-                if let text = endpoint.config[field]?.stringValue { fields[field] = text }
-            }
-            do {
-                let templates = try TemplateSet(fields: fields)
-                let instance = try await offPool { () throws(PluginConfigError) -> any ChannelInstance in
-                    switch endpoint.isolation {
-                    case .none: try PluginInstance.open(plugin, config: endpoint.config, endpoint: endpoint.name)
-                    case .process:
-                        try WorkerInstance.open(plugin, config: endpoint.config, endpoint: endpoint.name,
-                                                command: plugin.worker ?? .herald)
-                    }
-                }
-                workers[endpoint.name] = EndpointWorker(endpoint: endpoint, instance: instance, templates: templates,
-                                                        policySelectors: selectors,
-                                                        pipeline: pipeline, store: store,
-                                                        memoryLimit: config.backlogInMemory,
-                                                        poisonAfter: config.poisonAfterCrashes, logger: logger)
-            } catch {
-                // Its deliveries stay pending in the store until a restart with a working config.
-                logger.error("Endpoint disabled: its plugin could not open it", metadata: [
-                    "endpoint": "\(endpoint.name)", "plugin": "\(endpoint.channel)", "reason": "\(error)"])
-            }
+    /// A worker for the endpoint with its plugin instance open, or nil
+    /// (logged) when its plugin cannot open it: its deliveries then stay
+    /// pending in the store until a config that works.
+    func openWorker(_ endpoint: Endpoint, config: HeraldConfig, catalog: PluginCatalog) async -> EndpointWorker? {
+        do {
+            let (instance, fields) = try await open(endpoint, catalog: catalog)
+            return try makeWorker(endpoint, instance: instance, templateFields: fields, config: config)
+        } catch {
+            logger.error("Endpoint disabled: its plugin could not open it", metadata: [
+                "endpoint": "\(endpoint.name)", "plugin": "\(endpoint.channel)", "reason": "\(error)"])
+            return nil
         }
-        return workers
     }
 
-    private static func distribute(_ deliveries: [PendingDelivery], to workers: [String: EndpointWorker],
-                                   spillable: Bool = true, logger: Logger) async {
+    func makeWorker(_ endpoint: Endpoint, instance: any ChannelInstance, templateFields: [String: String],
+                    config: HeraldConfig) throws(TemplateError) -> EndpointWorker {
+        EndpointWorker(endpoint: endpoint, instance: instance, templates: try TemplateSet(fields: templateFields),
+                       policySelectors: Self.selectors(config.policies), pipeline: pipeline, store: store,
+                       memoryLimit: config.backlogInMemory, poisonAfter: config.poisonAfterCrashes, logger: logger)
+    }
+
+    /// Opens a plugin instance for the endpoint, with its template fields
+    /// (checked: they parse and render).
+    func open(_ endpoint: Endpoint, catalog: PluginCatalog) async throws -> (any ChannelInstance, [String: String]) {
+        guard let plugin = catalog.plugins[endpoint.channel] else {
+            throw PluginConfigError(field: nil, message: "no plugin provides channel \"\(endpoint.channel)\"")
+        }
+        var fields = plugin.defaultTemplates
+        for field in plugin.schema.templateFields {
+            if let text = endpoint.config[field]?.stringValue { fields[field] = text }
+        }
+        _ = try TemplateSet(fields: fields)
+        let instance = try await offPool { () throws(PluginConfigError) -> any ChannelInstance in
+            switch endpoint.isolation {
+            case .none: try PluginInstance.open(plugin, config: endpoint.config, endpoint: endpoint.name)
+            case .process:
+                try WorkerInstance.open(plugin, config: endpoint.config, endpoint: endpoint.name,
+                                        command: plugin.worker ?? .herald)
+            }
+        }
+        return (instance, fields)
+    }
+
+    static func selectors(_ policies: [Policy]) -> [String: String] {
+        Dictionary(policies.map { ($0.id, $0.selector) }) { first, _ in first }
+    }
+
+    func distribute(_ deliveries: [PendingDelivery], spillable: Bool = true) async {
+        let workers = workers.withLock { $0 }
         var byEndpoint: [String: [PendingDelivery]] = [:]
         for delivery in deliveries { byEndpoint[delivery.push.endpoint, default: []].append(delivery) }
         for (endpoint, list) in byEndpoint {
@@ -156,11 +195,11 @@ public final class Dispatcher: Service {
         }
     }
 
-    private static func tick(workers: [String: EndpointWorker], every interval: Duration) async {
+    private func tick(every interval: Duration) async {
         while !Task.isCancelled {
             expireOverdueSubmissions()
             let now = Date().timeIntervalSince1970
-            for worker in workers.values { await worker.tick(now: now) }
+            for worker in workers.withLock({ $0.values }) { await worker.tick(now: now) }
             try? await Task.sleep(for: interval)
         }
     }
@@ -187,50 +226,5 @@ public final class Dispatcher: Service {
             }
             try? await Task.sleep(for: .seconds(1))
         }
-    }
-}
-
-/// How one endpoint stands, as `/healthz` shows it.
-public struct EndpointState: Sendable, Encodable {
-    public let name: String
-    public let channel: String
-    /// Where its plugin runs: `none` (in the daemon) or `process`.
-    public let isolation: String
-    /// Unix seconds since when the endpoint is suspended (its plugin hangs); nil while it runs.
-    public let suspendedSince: Double?
-    public let reason: String?
-    /// Set while the endpoint is down: its deliveries held, one probe at a time.
-    public let down: Down?
-
-    public struct Down: Sendable, Encodable {
-        /// Unix seconds.
-        public let since: Double
-        public let nextProbeAt: Double
-        public let failedProbes: Int
-        /// Deliveries held in memory (more wait in the store when `moreInStore`).
-        public let held: Int
-        public let moreInStore: Bool
-        public let lastError: String
-
-        enum CodingKeys: String, CodingKey {
-            case since, nextProbeAt = "next_probe_at", failedProbes = "failed_probes", held, moreInStore = "more_in_store"
-            case lastError = "last_error"
-        }
-    }
-
-    /// `up`, `down` (held and probed) or `suspended` (its plugin hangs).
-    public var state: String { suspendedSince != nil ? "suspended" : down != nil ? "down" : "up" }
-
-    enum CodingKeys: String, CodingKey { case name, channel, isolation, state, suspendedSince = "suspended_since", reason, down }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(name, forKey: .name)
-        try c.encode(channel, forKey: .channel)
-        try c.encode(isolation, forKey: .isolation)
-        try c.encode(state, forKey: .state)
-        try c.encodeIfPresent(suspendedSince, forKey: .suspendedSince)
-        try c.encodeIfPresent(reason, forKey: .reason)
-        try c.encodeIfPresent(down, forKey: .down)
     }
 }

@@ -13,11 +13,18 @@ import Logging
 /// The queue is here; what outcomes mean is in `+Outcomes`, how crashes
 /// and hangs are contained in `+Containment`.
 actor EndpointWorker {
-    let endpoint: Endpoint
-    let instance: any ChannelInstance
-    let templates: TemplateSet
+    /// The endpoint's name: what the worker is for, whatever its config becomes.
+    nonisolated let name: String
+    var endpoint: Endpoint
+    var instance: any ChannelInstance
+    var templates: TemplateSet
     /// Each policy's matchers as a selector, for the event's `policy_matchers`.
-    let policySelectors: [String: String]
+    var policySelectors: [String: String]
+    /// Which instance a submission went to: an edit swaps the instance,
+    /// and the one it replaced closes once its submissions are back.
+    var generation = 0
+    var inFlightByGeneration: [Int: Int] = [:]
+    var retired: [Int: any ChannelInstance] = [:]
     let pipeline: Pipeline
     let logger: Logger
     let store: any Store
@@ -53,6 +60,8 @@ actor EndpointWorker {
     var inFlight = 0
     var waiting: CheckedContinuation<Void, Never>?
     var stopping = false
+    /// The endpoint was deleted (see `retire`).
+    var isRetired = false
 
     // MARK: - Health
 
@@ -99,6 +108,7 @@ actor EndpointWorker {
         self.poisonAfter = poisonAfter
         self.policySelectors = policySelectors
         self.endpoint = endpoint
+        name = endpoint.name
         self.store = store
         self.memoryLimit = memoryLimit
         self.instance = instance
@@ -276,10 +286,11 @@ actor EndpointWorker {
     private func start(_ delivery: PendingDelivery, in group: inout DiscardingTaskGroup) {
         inFlight += 1
         inFlightKeys.insert(key(of: delivery))
+        inFlightByGeneration[generation, default: 0] += 1
         let attempt = delivery.attempts + 1
         let prepared = prepare(delivery, attempt: attempt)
         let started = Date().timeIntervalSince1970
-        group.addTask { [instance] in
+        group.addTask { [instance, generation] in
             let outcome: DeliveryOutcome
             switch prepared {
             case .success(let submission):
@@ -288,6 +299,7 @@ actor EndpointWorker {
                 outcome = .fail(reason: error.description)
             }
             await self.finished(delivery, attempt: attempt, startedAt: started, outcome: outcome)
+            await self.returned(from: generation)
         }
     }
 
@@ -335,10 +347,17 @@ actor EndpointWorker {
         waiting = nil
     }
 
-    /// Closes the plugin instance on a thread of its own, waiting at most
-    /// the endpoint's timeout: a plugin whose close hangs is left behind.
-    nonisolated func close() async {
-        let (instance, endpoint, logger) = (instance, endpoint, logger)
+    /// Closes the plugin instance (and any it replaced that is still
+    /// out) once `run` has returned.
+    func close() async {
+        for (_, old) in retired { await Self.close(old, endpoint: endpoint, logger: logger) }
+        retired.removeAll()
+        await Self.close(instance, endpoint: endpoint, logger: logger)
+    }
+
+    /// Closes an instance on a thread of its own, waiting at most the
+    /// endpoint's timeout: a plugin whose close hangs is left behind.
+    static func close(_ instance: any ChannelInstance, endpoint: Endpoint, logger: Logger) async {
         let closed = (try? await offPool { instance.close(timeout: max(endpoint.timeoutSeconds, 1)) }) ?? false
         if !closed {
             logger.error("The plugin's close did not return in time; left behind", metadata: [
@@ -354,7 +373,7 @@ actor EndpointWorker {
                                       held: inMemory, moreInStore: spilling,
                                       lastError: health.lastError ?? "")
         }
-        return EndpointState(name: endpoint.name, channel: endpoint.channel, isolation: endpoint.isolation.rawValue,
+        return EndpointState(name: endpoint.name, team: endpoint.team, channel: endpoint.channel, isolation: endpoint.isolation.rawValue,
                              suspendedSince: suspension?.since, reason: suspension?.reason, down: down)
     }
 }

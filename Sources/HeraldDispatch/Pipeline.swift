@@ -21,6 +21,10 @@ public final class Pipeline: Sendable {
         /// In-flight marks (delivery id → group size), each group with who
         /// waits for it to be durable.
         var marks: [(ids: [Int64], group: Int, done: CheckedContinuation<Void, any Error>)] = []
+        /// New policies and endpoints, taken before the next batch is planned.
+        var routing: (router: Router, endpoints: [String: Endpoint], done: CheckedContinuation<Void, Never>)?
+        /// Deleted endpoints whose pending deliveries end, after the attempts queued before.
+        var cancels: [(endpoint: String, reason: String, done: CheckedContinuation<Int, any Error>)] = []
         var finished = false
     }
 
@@ -79,6 +83,33 @@ public final class Pipeline: Sendable {
         }
     }
 
+    /// Routes the events of every later batch with these policies and
+    /// endpoints; returns once no batch is planned with the old ones.
+    func route(_ router: Router, endpoints: [String: Endpoint]) async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            // A later change supersedes one not yet taken; after `finish` nothing is planned any more.
+            let superseded = queue.withLock { queue -> CheckedContinuation<Void, Never>? in
+                guard !queue.finished else { return done }
+                defer { queue.routing = (router, endpoints, done) }
+                return queue.routing?.done
+            }
+            superseded?.resume()
+            wake.yield()
+        }
+    }
+
+    /// Ends a deleted endpoint's pending deliveries as `cancelled`, after
+    /// every attempt record queued before; returns how many.
+    func cancelPending(endpoint: String, reason: String) async throws -> Int {
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Int, any Error>) in
+            let queued = queue.withLock { queue in
+                if !queue.finished { queue.cancels.append((endpoint, reason, done)) }
+                return !queue.finished
+            }
+            if queued { wake.yield() } else { done.resume(throwing: ShuttingDown()) }
+        }
+    }
+
     /// Queues an attempt's record; it is written with the next batch.
     func record(_ attempt: AttemptRecord) {
         queue.withLock { $0.attempts.append(attempt) }
@@ -96,18 +127,38 @@ public final class Pipeline: Sendable {
                         queued.ingests.removeAll()
                         queued.attempts.removeAll()
                         queued.marks.removeAll()
+                        queued.cancels.removeAll()
+                        queued.routing = nil
                     }
                     return queued
                 }
-                if work.ingests.isEmpty && work.attempts.isEmpty && work.marks.isEmpty { break }
+                if let routing = work.routing {
+                    planner.router = routing.router
+                    planner.endpoints = routing.endpoints
+                    routing.done.resume()
+                }
+                if work.ingests.isEmpty && work.attempts.isEmpty && work.marks.isEmpty && work.cancels.isEmpty { break }
                 await write(work, planner: &planner, unroutedLog: &unroutedLog, deliver: deliver)
+                for cancel in work.cancels {
+                    do {
+                        cancel.done.resume(returning: try await store.cancelPending(endpoint: cancel.endpoint,
+                                                                                   reason: cancel.reason))
+                    } catch {
+                        cancel.done.resume(throwing: error)
+                    }
+                }
             }
         }
     }
 
     /// Ends `run` once what is queued is written; later ingests are refused.
     func finish() {
-        queue.withLock { $0.finished = true }
+        let waiting = queue.withLock { queue in
+            queue.finished = true
+            defer { queue.routing = nil }
+            return queue.routing?.done
+        }
+        waiting?.resume()
         wake.finish()
     }
 

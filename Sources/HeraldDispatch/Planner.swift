@@ -24,8 +24,8 @@ struct Planner {
         }
     }
 
-    let router: Router
-    let endpoints: [String: Endpoint]
+    var router: Router
+    var endpoints: [String: Endpoint]
     var throttle: [ThrottleKey: ThrottleState]
     let now: @Sendable () -> Double
 

@@ -29,6 +29,18 @@ extension SQLiteStore {
         }
     }
 
+    public func cancelPending(endpoint: String, reason: String) async throws -> Int {
+        try await pool.write { db in
+            try db.execute(literal: """
+                UPDATE delivery SET status = 'cancelled', lastError = \(reason), updatedAt = \(Date().timeIntervalSince1970)
+                WHERE status = 'pending' AND endpoint = \(endpoint)
+                """)
+            let cancelled = db.changesCount
+            try db.execute(literal: "DELETE FROM meta WHERE key = \("down:\(endpoint)")")
+            return cancelled
+        }
+    }
+
     public func pendingCount(endpoint: String) async throws -> Int {
         try await pool.read { db in
             let request: SQLRequest<Int> = "SELECT COUNT(*) FROM delivery WHERE status = 'pending' AND endpoint = \(endpoint)"

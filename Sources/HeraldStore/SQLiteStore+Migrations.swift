@@ -91,6 +91,40 @@ extension SQLiteStore {
                 t.primaryKey(["endpoint", "policy", "objectID"])
             }
         }
+        migrator.registerMigration("v5: cancelled deliveries") { db in
+            // A deleted endpoint's pending deliveries end as `cancelled`. SQLite
+            // cannot change a CHECK constraint: the table is rebuilt (once, at
+            // upgrade), keeping every row, id and index.
+            try db.create(table: "delivery_v5") { t in
+                t.column("id", .integer).primaryKey(autoincrement: true)
+                t.column("eventRow", .integer).notNull().references("event", column: "row")
+                t.column("endpoint", .text).notNull()
+                t.column("policy", .text).notNull()
+                t.column("level", .text).notNull()
+                t.column("previousLevel", .text)
+                t.column("status", .text).notNull()
+                    .check { ["pending", "delivered", "dead", "cancelled"].contains($0) }
+                t.column("attempts", .integer).notNull()
+                t.column("notBefore", .double).notNull()
+                t.column("lastError", .text)
+                t.column("updatedAt", .double).notNull()
+                t.column("crashes", .integer).notNull().defaults(to: 0)
+                t.column("inFlightMark", .integer).notNull().defaults(to: 0)
+                t.column("suspectGroup", .integer).notNull().defaults(to: 0)
+                t.column("fallbackOf", .integer).references("delivery")
+                t.column("fallbackFrom", .text)
+                t.column("fallbackReason", .text)
+            }
+            let columns = """
+                id, eventRow, endpoint, policy, level, previousLevel, status, attempts, notBefore, lastError, updatedAt,
+                crashes, inFlightMark, suspectGroup, fallbackOf, fallbackFrom, fallbackReason
+                """
+            try db.execute(sql: "INSERT INTO delivery_v5 (\(columns)) SELECT \(columns) FROM delivery")
+            try db.drop(table: "delivery")
+            try db.rename(table: "delivery_v5", to: "delivery")
+            try db.create(index: "delivery_by_status", on: "delivery", columns: ["status", "id"])
+            try db.create(index: "delivery_by_event", on: "delivery", columns: ["eventRow"])
+        }
         return migrator
     }
 }

@@ -219,6 +219,9 @@ public protocol Store: Sendable {
     func pendingCount(endpoint: String) async throws -> Int
     /// The keys of one endpoint whose last firing push went to its fallbacks.
     func fallbackKeys(endpoint: String) async throws -> Set<ThrottleKey>
+    /// Ends the pending deliveries of a deleted endpoint as `cancelled`,
+    /// with the reason; returns how many.
+    func cancelPending(endpoint: String, reason: String) async throws -> Int
 }
 
 /// What `beginRun` found.

@@ -31,6 +31,10 @@ public final class ChildProcess: @unchecked Sendable {
         if !waitForExit(timeout: grace) { kill9() }
     }
 
+    public func signal(_ number: Int32) {
+        if process.isRunning { kill(process.processIdentifier, number) }
+    }
+
     /// SIGKILL: the process gets no chance to clean up.
     public func kill9() {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }

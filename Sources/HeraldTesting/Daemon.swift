@@ -8,7 +8,9 @@ public final class Daemon: @unchecked Sendable {
     public private(set) var port: Int
     public let configFile: URL
     private var child: ChildProcess?
-    private let yaml: (Int) -> String
+    /// The server, storage and plugins sections for a port.
+    private let header: (Int) -> String
+    private var body: String
 
     /// - Parameter config: YAML after the `server`, `storage` and `plugins`
     ///   sections, which the daemon fills in (teams, endpoints, policies...).
@@ -18,7 +20,7 @@ public final class Daemon: @unchecked Sendable {
         port = try Self.freePort()
         configFile = directory.appendingPathComponent("herald.yaml")
         let pluginDirectories = ([Repository.plugins] + extraPluginDirectories).map { "\"\($0.path)\"" }
-        yaml = { port in """
+        header = { port in """
             server:
               host: 127.0.0.1
               port: \(port)
@@ -28,16 +30,27 @@ public final class Daemon: @unchecked Sendable {
               backlog_in_memory: \(backlogInMemory)
             plugins:
               directories: [\(pluginDirectories.joined(separator: ", "))]
-            \(config)
+
             """ }
+        body = config
         try await start()
     }
+
+    /// Writes a new config file (the same server, storage and plugins
+    /// sections); the running daemon reads it on SIGHUP or `/-/reload`.
+    public func rewrite(config: String) throws {
+        body = config
+        try (header(port) + body).write(to: configFile, atomically: true, encoding: .utf8)
+    }
+
+    /// Sends the daemon a signal (SIGHUP to reload).
+    public func signal(_ number: Int32) { child?.signal(number) }
 
     /// Starts the daemon. A port that another test took between `freePort`
     /// and the daemon's bind is traded for a new one, a few times.
     public func start() async throws {
         for attempt in 1...3 {
-            try yaml(port).write(to: configFile, atomically: true, encoding: .utf8)
+            try (header(port) + body).write(to: configFile, atomically: true, encoding: .utf8)
             do {
                 return try await launch()
             } catch where attempt < 3 && log.contains("Address already in use") {

@@ -15,6 +15,8 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var options: CommonOptions
 
     func run() async throws {
+        // SIGHUP reloads (`ReloadOnHangup`); ignored until that service traps it, so an early one cannot end the daemon.
+        Foundation.signal(SIGHUP, SIG_IGN)
         let logger = options.bootstrapLogging()
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
@@ -38,10 +40,14 @@ struct Serve: AsyncParsableCommand {
             .addRoutes(to: router)
         DeliveryRoutes(store: store, dispatcher: dispatcher, teams: teams).addRoutes(to: router)
         EndpointRoutes(dispatcher: dispatcher, teams: teams).addRoutes(to: router)
+        let file = options.config
+        let reloader = ConfigReloader(load: { try loadConfig(file, logger: logger) }, dispatcher: dispatcher,
+                                      teams: teams, logger: logger)
+        reloader.addRoutes(to: router)
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "herald"),
-            services: [dispatcher],
+            services: [dispatcher, ReloadOnHangup(reloader: reloader)],
             onServerRunning: { channel in
                 logger.info("Listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
             },
