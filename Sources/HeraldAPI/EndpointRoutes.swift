@@ -27,5 +27,17 @@ public struct EndpointRoutes<Context: RequestContext>: Sendable {
             }
             return try JSONAnswer.response(.ok, state)
         }
+        // POST /api/v1/endpoints/{name}/test: a test alert through the endpoint now; the plugin's answer.
+        router.post("/api/v1/endpoints/:name/test") { request, context -> Response in
+            let team = try teams.team(bearer: request.headers[.authorization])
+            let name = try context.parameters.require("name")
+            do {
+                return try JSONAnswer.response(.ok, try await dispatcher.testSend(team: team, endpoint: name))
+            } catch Dispatcher.TestSendError.noSuchEndpoint {
+                throw APIError(.notFound, field: "name", "no such endpoint")
+            } catch Dispatcher.TestSendError.suspended {
+                throw APIError(.conflict, field: "name", "the endpoint is suspended: its plugin hangs in a call")
+            }
+        }
     }
 }

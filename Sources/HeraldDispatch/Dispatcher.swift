@@ -125,6 +125,20 @@ public final class Dispatcher: Service {
         return states
     }
 
+    public enum TestSendError: Error, Sendable {
+        case noSuchEndpoint
+        case suspended
+    }
+
+    /// Sends a test alert through one of the team's endpoints now.
+    public func testSend(team: String, endpoint name: String) async throws(TestSendError) -> TestSendResult {
+        guard let worker = workers.withLock({ $0[name] }), await worker.state().team == team else {
+            throw .noSuchEndpoint
+        }
+        guard let result = await worker.testSend() else { throw .suspended }
+        return result
+    }
+
     /// Sends a team's dead letters (all, or those with `ids`) through their
     /// endpoints again, from a fresh retry count; returns how many.
     public func replayDeadLetters(team: String, ids: [Int64]?) async throws -> Int {

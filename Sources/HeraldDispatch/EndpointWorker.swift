@@ -288,7 +288,7 @@ actor EndpointWorker {
         inFlightKeys.insert(key(of: delivery))
         inFlightByGeneration[generation, default: 0] += 1
         let attempt = delivery.attempts + 1
-        let prepared = prepare(delivery, attempt: attempt)
+        let prepared = prepare(delivery.push, attempt: attempt)
         let started = Date().timeIntervalSince1970
         group.addTask { [instance, generation] in
             let outcome: DeliveryOutcome
@@ -305,8 +305,8 @@ actor EndpointWorker {
 
     /// The push as the plugin gets it: the event and the rendered
     /// templates, each as JSON and as fields for C.
-    private func prepare(_ delivery: PendingDelivery, attempt: Int) -> Result<Submission, TemplateError> {
-        var push = delivery.push
+    func prepare(_ push: Push, attempt: Int) -> Result<Submission, TemplateError> {
+        var push = push
         push.policyMatchers = policySelectors[push.policy]
         let fields = push.fields
         do {

@@ -96,7 +96,7 @@ struct PluginKitCommandTests {
         }
         // Not shipped with Herald: it runs in a worker process by default.
         let health = try await daemon.send("GET", "/healthz")
-        #expect(health.body.contains(#"{"channel":"acme-\#(lang)","isolation":"process","name":"mine","state":"up"}"#),
+        #expect(health.body.contains(#"{"channel":"acme-\#(lang)","isolation":"process","name":"mine","state":"up","team":"ops"}"#),
                 "\(health.body)")
     }
 }
