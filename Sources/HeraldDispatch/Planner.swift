@@ -56,6 +56,8 @@ struct Planner {
                 if decision.state != state { plan.batch.throttle[key] = .some(decision.state) }
                 if let reason = decision.suppressed {
                     plan.suppressed[Plan.Suppression(endpoint: route.endpoint, reason: reason), default: 0] += 1
+                    plan.batch.suppressions.append(NewSuppression(eventIndex: index, endpoint: route.endpoint,
+                                                                  policy: route.policy, reason: reason.rawValue))
                 } else {
                     plan.batch.deliveries.append(NewDelivery(
                         eventIndex: index, endpoint: route.endpoint, policy: route.policy, level: event.pushLevel,

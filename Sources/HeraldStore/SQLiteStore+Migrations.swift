@@ -125,6 +125,20 @@ extension SQLiteStore {
             try db.create(index: "delivery_by_status", on: "delivery", columns: ["status", "id"])
             try db.create(index: "delivery_by_event", on: "delivery", columns: ["eventRow"])
         }
+        migrator.registerMigration("v6: explain") { db in
+            // Why an endpoint's rules held a push back, per event, for explain;
+            // the pushes themselves are the delivery rows.
+            try db.create(table: "suppression") { t in
+                t.column("eventRow", .integer).notNull().references("event", column: "row")
+                t.column("endpoint", .text).notNull()
+                t.column("policy", .text).notNull()
+                t.column("reason", .text).notNull()
+            }
+            try db.create(index: "suppression_by_event", on: "suppression", columns: ["eventRow"])
+            // Explain finds any event by its id; this serves the hub's lookups too.
+            try db.execute(sql: "DROP INDEX event_by_hub_id")
+            try db.create(index: "event_by_id", on: "event", columns: ["team", "eventID"])
+        }
         return migrator
     }
 }

@@ -64,6 +64,16 @@ public final class SQLiteStore: Store {
                 ])
                 ids.append(db.lastInsertedRowID)
             }
+            if !batch.suppressions.isEmpty {
+                let insertSuppression = try db.cachedStatement(sql: """
+                    INSERT INTO suppression (eventRow, endpoint, policy, reason) VALUES (?, ?, ?, ?)
+                    """)
+                for suppression in batch.suppressions {
+                    try insertSuppression.execute(arguments: [
+                        eventRows[suppression.eventIndex], suppression.endpoint, suppression.policy, suppression.reason,
+                    ])
+                }
+            }
             let upsertThrottle = try db.cachedStatement(sql: """
                 INSERT INTO throttle (endpoint, policy, objectID, lastPushAt, pushes, lastLevel) VALUES (?, ?, ?, ?, ?, ?)
                 ON CONFLICT (endpoint, policy, objectID) DO UPDATE SET
@@ -285,25 +295,30 @@ public final class SQLiteStore: Store {
                 SELECT delivery.*, event.eventID, event.team FROM delivery JOIN event ON event.row = delivery.eventRow
                 WHERE 1 \(Self.filter(team: team, ids: nil)) \(statusFilter) ORDER BY delivery.id DESC LIMIT \(limit)
                 """
-            return try request.fetchAll(db).map { row in
-                DeliverySummary(id: row["id"], eventID: row["eventID"], team: row["team"], endpoint: row["endpoint"],
-                                policy: row["policy"], level: row["level"], status: row["status"],
-                                attempts: row["attempts"], lastError: row["lastError"], fallbackOf: row["fallbackOf"])
-            }
+            return try request.fetchAll(db).map(Self.summary)
         }
     }
 
     public func attempts(deliveryID: Int64) async throws -> [AttemptSummary] {
-        try await pool.read { db in
-            let request: SQLRequest<Row> = "SELECT * FROM attempt WHERE deliveryID = \(deliveryID) ORDER BY rowid"
-            return try request.fetchAll(db).map { row in
-                    AttemptSummary(attempt: row["attempt"], outcome: row["outcome"], reason: row["reason"],
-                                   startedAt: row["startedAt"], finishedAt: row["finishedAt"])
-                }
-        }
+        try await pool.read { db in try Self.attempts(deliveryID: deliveryID, db) }
     }
 
     // MARK: - Helpers
+
+    /// A delivery row joined with its event's `eventID` and `team`.
+    static func summary(_ row: Row) -> DeliverySummary {
+        DeliverySummary(id: row["id"], eventID: row["eventID"], team: row["team"], endpoint: row["endpoint"],
+                        policy: row["policy"], level: row["level"], status: row["status"],
+                        attempts: row["attempts"], lastError: row["lastError"], fallbackOf: row["fallbackOf"])
+    }
+
+    static func attempts(deliveryID: Int64, _ db: Database) throws -> [AttemptSummary] {
+        let request: SQLRequest<Row> = "SELECT * FROM attempt WHERE deliveryID = \(deliveryID) ORDER BY rowid"
+        return try request.fetchAll(db).map { row in
+            AttemptSummary(attempt: row["attempt"], outcome: row["outcome"], reason: row["reason"],
+                           startedAt: row["startedAt"], finishedAt: row["finishedAt"])
+        }
+    }
 
     private static func filter(team: String?, ids: [Int64]?) -> SQL {
         var sql: SQL = ""

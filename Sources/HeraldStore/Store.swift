@@ -31,10 +31,27 @@ public struct NewDelivery: Sendable {
     }
 }
 
+/// A push an endpoint's rules held back, kept so `explain` can say why.
+public struct NewSuppression: Sendable {
+    public let eventIndex: Int
+    public let endpoint: String
+    public let policy: String
+    /// `level_filtered`, `push_cycle`, `push_frequency`, `recovery_without_firing`.
+    public let reason: String
+
+    public init(eventIndex: Int, endpoint: String, policy: String, reason: String) {
+        self.eventIndex = eventIndex
+        self.endpoint = endpoint
+        self.policy = policy
+        self.reason = reason
+    }
+}
+
 /// Everything one ingest commit writes, in one transaction.
 public struct IngestBatch: Sendable {
     public var events: [Event] = []
     public var deliveries: [NewDelivery] = []
+    public var suppressions: [NewSuppression] = []
     /// nil state: the key is forgotten (after a recovery).
     public var throttle: [ThrottleKey: ThrottleState?] = [:]
     /// Firing alerts with an auto-clear deadline (Unix seconds), by alert key.
@@ -172,6 +189,37 @@ public struct AttemptSummary: Sendable, Codable {
     public let finishedAt: Double
 }
 
+/// What became of one stored event: `GET /api/v1/events/{id}`.
+public struct ExplainedEvent: Sendable, Encodable {
+    /// When Herald stored it, RFC 3339.
+    public let receivedAt: String
+    /// The event as stored.
+    public let event: JSONValue
+    /// Each (policy, endpoint) its policies sent it to, pushed or not.
+    public let routes: [ExplainedRoute]
+
+    enum CodingKeys: String, CodingKey { case receivedAt = "received_at", event, routes, routed }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(receivedAt, forKey: .receivedAt)
+        try c.encode(event, forKey: .event)
+        // false: it matched no policy.
+        try c.encode(!routes.isEmpty, forKey: .routed)
+        try c.encode(routes, forKey: .routes)
+    }
+}
+
+public struct ExplainedRoute: Sendable, Encodable {
+    public let policy: String
+    public let endpoint: String
+    /// `pushed`, or why not: `level_filtered`, `push_cycle`,
+    /// `push_frequency`, `recovery_without_firing`.
+    public let outcome: String
+    public let delivery: DeliverySummary?
+    public let attempts: [AttemptSummary]
+}
+
 /// Where Herald keeps what must survive a crash: events, the outbox of
 /// deliveries, their attempts, throttle state and auto-clear deadlines.
 ///
@@ -219,6 +267,9 @@ public protocol Store: Sendable {
     func pendingCount(endpoint: String) async throws -> Int
     /// The keys of one endpoint whose last firing push went to its fallbacks.
     func fallbackKeys(endpoint: String) async throws -> Set<ThrottleKey>
+    /// The team's events with this id (newest first, at most `limit`), each
+    /// with where it went and why not.
+    func explain(team: String, eventID: String, limit: Int) async throws -> [ExplainedEvent]
     /// Ends the pending deliveries of a deleted endpoint as `cancelled`,
     /// with the reason; returns how many.
     func cancelPending(endpoint: String, reason: String) async throws -> Int

@@ -40,6 +40,7 @@ struct Serve: AsyncParsableCommand {
             .addRoutes(to: router)
         DeliveryRoutes(store: store, dispatcher: dispatcher, teams: teams).addRoutes(to: router)
         EndpointRoutes(dispatcher: dispatcher, teams: teams).addRoutes(to: router)
+        EventRoutes(store: store, teams: teams).addRoutes(to: router)
         let file = options.config
         let reloader = ConfigReloader(load: { try loadConfig(file, logger: logger) }, dispatcher: dispatcher,
                                       teams: teams, logger: logger)
