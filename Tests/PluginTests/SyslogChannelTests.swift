@@ -67,7 +67,8 @@ struct SyslogChannelTests {
                                                                     ("e-2", "Recovery", "resolved", 5)]) {
             #expect(record.facility == 19 && record.severity == severity && record.pri == 19 * 8 + severity)
             let time = try #require(Timestamp.parse(record.timestamp), "timestamp \(record.timestamp)")
-            #expect(abs(time.timeIntervalSince(before)) < 5)
+            // The send time, not a stored or made-up one; generous, as a loaded CI machine can be slow.
+            #expect(time.timeIntervalSince(before) > -1 && time.timeIntervalSince(before) < 60)
             #expect(record.hostname == "herald-test" && record.appName == "herald" && record.msgid == status)
             #expect(record.procid == "\(getpid())")
             let structuredData = #"[alert@32473 id="\#(id)" name="DiskFull" level="\#(level)" status="\#(status)" "#
