@@ -5,25 +5,23 @@ public import HeraldStore
 public import Hummingbird
 
 /// A team's deliveries: history, dead letters, and replaying them.
-public struct DeliveryRoutes<Context: RequestContext>: Sendable {
+public struct DeliveryRoutes: Sendable {
     let store: any Store
     let dispatcher: Dispatcher
-    let teams: TeamDirectory
 
-    public init(store: any Store, dispatcher: Dispatcher, teams: TeamDirectory) {
+    public init(store: any Store, dispatcher: Dispatcher) {
         self.store = store
         self.dispatcher = dispatcher
-        self.teams = teams
     }
 
     private struct ReplayBody: Decodable {
         let ids: [Int64]?
     }
 
-    public func addRoutes(to router: Hummingbird.Router<Context>) {
-        // GET /api/v1/deliveries?status=dead&limit=100
-        router.get("/api/v1/deliveries") { request, _ -> Response in
-            let team = try teams.team(bearer: request.headers[.authorization])
+    public func addRoutes(to router: Hummingbird.Router<HeraldRequestContext>) {
+        // GET /api/v1/deliveries?status=dead&limit=100 (an admin sees every team's, or `team=`'s)
+        router.get("/api/v1/deliveries") { request, context -> Response in
+            let team = try context.team(naming: request.uri.queryParameters["team"].map(String.init))
             let status = request.uri.queryParameters["status"].map(String.init)
             if let status, !["pending", "delivered", "dead", "cancelled"].contains(status) {
                 throw APIError.badRequest("status", "expected pending, delivered, dead or cancelled")
@@ -33,18 +31,19 @@ public struct DeliveryRoutes<Context: RequestContext>: Sendable {
         }
         // GET /api/v1/deliveries/{id}/attempts
         router.get("/api/v1/deliveries/:id/attempts") { request, context -> Response in
-            let team = try teams.team(bearer: request.headers[.authorization])
+            let caller = try context.caller()
             guard let id = Int64(try context.parameters.require("id")) else {
                 throw APIError.badRequest("id", "expected a delivery id")
             }
             // Another team's delivery is answered as missing, not as forbidden.
-            let mine = try await store.deliveries(team: team, status: nil, limit: 1_000_000).contains { $0.id == id }
-            guard mine else { throw APIError(.notFound, field: "id", "no such delivery") }
+            guard let delivery = try await store.delivery(id: id), caller.owns(delivery.team) else {
+                throw APIError(.notFound, field: "id", "no such delivery")
+            }
             return try json(try await store.attempts(deliveryID: id))
         }
         // POST /api/v1/deliveries/replay, body {} for every dead letter or {"ids":[...]}
-        router.post("/api/v1/deliveries/replay") { request, _ -> Response in
-            let team = try teams.team(bearer: request.headers[.authorization])
+        router.post("/api/v1/deliveries/replay") { request, context -> Response in
+            let team = try context.team(naming: request.uri.queryParameters["team"].map(String.init))
             let bytes = Array(try await request.body.collect(upTo: 1 << 20).readableBytesView)
             let body = bytes.isEmpty ? ReplayBody(ids: nil)
                 : try APIError.parsing { () throws(IngestError) in try decodeJSONBody(ReplayBody.self, from: bytes) }

@@ -7,23 +7,22 @@ public import Hummingbird
 /// matched, and for each endpoint whether it was pushed or why not (level
 /// filtered, inside the push cycle, push frequency reached, a recovery
 /// without its trigger), with each delivery's attempts.
-public struct EventRoutes<Context: RequestContext>: Sendable {
+public struct EventRoutes: Sendable {
     let store: any Store
-    let teams: TeamDirectory
 
-    public init(store: any Store, teams: TeamDirectory) {
-        self.store = store
-        self.teams = teams
-    }
+    public init(store: any Store) { self.store = store }
 
     private struct Explained: Encodable {
         let id: String
         let events: [ExplainedEvent]
     }
 
-    public func addRoutes(to router: Hummingbird.Router<Context>) {
+    public func addRoutes(to router: Hummingbird.Router<HeraldRequestContext>) {
+        // An admin names the team: ?team=ops.
         router.get("/api/v1/events/:id") { request, context -> Response in
-            let team = try teams.team(bearer: request.headers[.authorization])
+            guard let team = try context.team(naming: request.uri.queryParameters["team"].map(String.init)) else {
+                throw APIError(.badRequest, field: "team", "an admin token names the team: ?team=NAME")
+            }
             let raw = try context.parameters.require("id")
             let id = raw.removingPercentEncoding ?? raw
             let events = try await store.explain(team: team, eventID: id, limit: 20)

@@ -1,71 +1,10 @@
 import Foundation
 import HTTPTypes
-import Synchronization
 public import HeraldDispatch
 import HeraldCore
 import HeraldIngest
 import HeraldTelemetry
 public import Hummingbird
-
-/// Who may send what: API tokens and Huawei project ids, each mapped to
-/// its team. Replaced as a whole when the config is reloaded.
-public final class TeamDirectory: Sendable {
-    private struct Tables {
-        var teamByToken: [String: String] = [:]
-        var teamByProject: [String: String] = [:]
-    }
-
-    private let tables: Mutex<Tables>
-
-    public init(teams: [Team]) { tables = Mutex(Self.tables(teams)) }
-
-    public func update(teams: [Team]) { tables.withLock { $0 = Self.tables(teams) } }
-
-    private static func tables(_ teams: [Team]) -> Tables {
-        var tables = Tables()
-        for team in teams {
-            for token in team.tokens { tables.teamByToken[token] = team.name }
-            for project in team.projectIDs { tables.teamByProject[project] = team.name }
-        }
-        return tables
-    }
-
-    private var teamByToken: [String: String] { tables.withLock { $0.teamByToken } }
-    private var teamByProject: [String: String] { tables.withLock { $0.teamByProject } }
-
-    /// The team of a `Authorization: Bearer <token>` header.
-    func team(bearer header: String?) throws(APIError) -> String {
-        guard let header, header.lowercased().hasPrefix("bearer ") else {
-            throw APIError(.unauthorized, field: "Authorization", "missing bearer token")
-        }
-        guard let team = teamByToken[String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)] else {
-            throw APIError(.unauthorized, field: "Authorization", "unknown token")
-        }
-        return team
-    }
-
-    /// The team of a bearer token, or else of a `token` query parameter
-    /// (for callback senders that cannot set headers).
-    func team(_ request: Request) throws(APIError) -> String {
-        if request.headers[.authorization] == nil, let token = request.uri.queryParameters["token"].map(String.init) {
-            guard let team = teamByToken[token] else { throw APIError(.unauthorized, field: "token", "unknown token") }
-            return team
-        }
-        return try team(bearer: request.headers[.authorization])
-    }
-
-    /// The team whose token this is, if any.
-    func team(token: String) -> String? { teamByToken[token] }
-
-    /// The team of a Huawei project, if the token belongs to it.
-    func team(project: String, token: String?) throws(APIError) -> String {
-        guard let token, !token.isEmpty else { throw APIError(.unauthorized, field: "X-Auth-Token", "missing token") }
-        guard let team = teamByProject[project], teamByToken[token] == team else {
-            throw APIError(.unauthorized, field: "X-Auth-Token", "token not valid for project \(project)")
-        }
-        return team
-    }
-}
 
 /// The ingest routes: Herald's native JSON and Huawei Cloud's push API.
 /// Each answers only after the events are durable.

@@ -41,6 +41,7 @@ public final class Dispatcher: Service {
     }
 
     public var config: HeraldConfig { current.withLock { $0.config } }
+    public var catalog: PluginCatalog { current.withLock { $0.catalog } }
 
     public func run() async throws {
         let (config, catalog) = current.withLock { $0 }
@@ -131,20 +132,20 @@ public final class Dispatcher: Service {
     }
 
     /// Sends a test alert through one of the team's endpoints now.
-    public func testSend(team: String, endpoint name: String) async throws(TestSendError) -> TestSendResult {
-        guard let worker = workers.withLock({ $0[name] }), await worker.state().team == team else {
-            throw .noSuchEndpoint
-        }
+    /// - Parameter team: the caller's team (nil for an admin): another team's endpoint is not found.
+    public func testSend(team: String?, endpoint name: String) async throws(TestSendError) -> TestSendResult {
+        guard let worker = workers.withLock({ $0[name] }) else { throw .noSuchEndpoint }
+        if let team, await worker.state().team != team { throw .noSuchEndpoint }
         guard let result = await worker.testSend() else { throw .suspended }
         return result
     }
 
     /// Sends a team's dead letters (all, or those with `ids`) through their
     /// endpoints again, from a fresh retry count; returns how many.
-    public func replayDeadLetters(team: String, ids: [Int64]?) async throws -> Int {
+    public func replayDeadLetters(team: String?, ids: [Int64]?) async throws -> Int {
         let deliveries = try await store.replayDead(team: team, ids: ids)
         await distribute(deliveries, spillable: false)
-        logger.info("Replaying dead letters", metadata: ["team": "\(team)", "count": "\(deliveries.count)"])
+        logger.info("Replaying dead letters", metadata: ["team": "\(team ?? "all")", "count": "\(deliveries.count)"])
         return deliveries.count
     }
 

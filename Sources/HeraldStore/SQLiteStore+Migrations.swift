@@ -139,6 +139,18 @@ extension SQLiteStore {
             try db.execute(sql: "DROP INDEX event_by_hub_id")
             try db.create(index: "event_by_id", on: "event", columns: ["team", "eventID"])
         }
+        migrator.registerMigration("v7: resources") { db in
+            // Teams, endpoints and policies made through the API: their JSON
+            // as given, merged with the config file's at every load.
+            try db.create(table: "resource") { t in
+                t.column("kind", .text).notNull()
+                t.column("name", .text).notNull()
+                t.column("team", .text).notNull()
+                t.column("body", .text).notNull()
+                t.column("updatedAt", .double).notNull()
+                t.primaryKey(["kind", "name"])
+            }
+        }
         return migrator
     }
 }

@@ -299,6 +299,16 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func delivery(id: Int64) async throws -> DeliverySummary? {
+        try await pool.read { db in
+            let request: SQLRequest<Row> = """
+                SELECT delivery.*, event.eventID, event.team FROM delivery JOIN event ON event.row = delivery.eventRow
+                WHERE delivery.id = \(id)
+                """
+            return try request.fetchOne(db).map(Self.summary)
+        }
+    }
+
     public func attempts(deliveryID: Int64) async throws -> [AttemptSummary] {
         try await pool.read { db in try Self.attempts(deliveryID: deliveryID, db) }
     }

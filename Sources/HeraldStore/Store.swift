@@ -220,6 +220,26 @@ public struct ExplainedRoute: Sendable, Encodable {
     public let attempts: [AttemptSummary]
 }
 
+/// A team, endpoint or policy made through the API, as stored.
+public struct StoredResource: Sendable, Equatable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case team, endpoint, policy
+    }
+
+    public let kind: Kind
+    public let name: String
+    public let team: String
+    /// The item as JSON, in the config file's shape.
+    public let body: JSONValue
+
+    public init(kind: Kind, name: String, team: String, body: JSONValue) {
+        self.kind = kind
+        self.name = name
+        self.team = team
+        self.body = body
+    }
+}
+
 /// Where Herald keeps what must survive a crash: events, the outbox of
 /// deliveries, their attempts, throttle state and auto-clear deadlines.
 ///
@@ -239,7 +259,9 @@ public protocol Store: Sendable {
     func expiredAlerts(now: Double) async throws -> [Event]
     func deliveries(team: String?, status: String?, limit: Int) async throws -> [DeliverySummary]
     func attempts(deliveryID: Int64) async throws -> [AttemptSummary]
-    /// Sets dead deliveries back to pending; returns them.
+    func delivery(id: Int64) async throws -> DeliverySummary?
+    /// Sets dead deliveries back to pending (a team's, or every team's for
+    /// nil); returns them.
     func replayDead(team: String?, ids: [Int64]?) async throws -> [PendingDelivery]
     /// The status of the team's newest event with each of `ids` that it has:
     /// how a sender's repeats are told from news. Only ids with
@@ -270,6 +292,10 @@ public protocol Store: Sendable {
     /// The team's events with this id (newest first, at most `limit`), each
     /// with where it went and why not.
     func explain(team: String, eventID: String, limit: Int) async throws -> [ExplainedEvent]
+    /// Every team, endpoint and policy made through the API.
+    func resources() async throws -> [StoredResource]
+    /// Writes these items and deletes those named in `deleting`, in one transaction.
+    func saveResources(_ items: [StoredResource], deleting: [(kind: StoredResource.Kind, name: String)]) async throws
     /// Ends the pending deliveries of a deleted endpoint as `cancelled`,
     /// with the reason; returns how many.
     func cancelPending(endpoint: String, reason: String) async throws -> Int

@@ -20,35 +20,47 @@ struct Serve: AsyncParsableCommand {
         let logger = options.bootstrapLogging()
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        let (config, catalog) = try loadConfig(options.config, logger: logger)
-        let directory = (config.databasePath as NSString).deletingLastPathComponent
+        // The file alone says where the store is; then the items made through the API join it.
+        let (fileConfig, fileCatalog) = try loadConfig(options.config, logger: logger)
+        let directory = (fileConfig.databasePath as NSString).deletingLastPathComponent
         if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
         // Held until the process exits.
         let lock: StoreLock
-        do { lock = try StoreLock(databasePath: config.databasePath) } catch { throw ValidationError("\(error)") }
-        let store = try SQLiteStore(path: config.databasePath,
-                                    durability: config.durability == "power" ? .power : .process,
-                                    walAutocheckpoint: config.walAutocheckpoint)
-        logger.info("Opened store", metadata: ["store.path": "\(config.databasePath)", "store.durability": "\(config.durability)"])
-        let dispatcher = Dispatcher(config: config, catalog: catalog, store: store, logger: logger)
+        do { lock = try StoreLock(databasePath: fileConfig.databasePath) } catch { throw ValidationError("\(error)") }
+        let store = try SQLiteStore(path: fileConfig.databasePath,
+                                    durability: fileConfig.durability == "power" ? .power : .process,
+                                    walAutocheckpoint: fileConfig.walAutocheckpoint)
+        logger.info("Opened store", metadata: ["store.path": "\(fileConfig.databasePath)", "store.durability": "\(fileConfig.durability)"])
+        let loaded: ConfigState.Loaded
+        do {
+            loaded = try await ConfigState.load(file: options.config, store: store, loadPlugins: { _ in fileCatalog }, logger: logger)
+        } catch {
+            throw ValidationError("config error: \(error)")
+        }
+        let config = loaded.config
+        let dispatcher = Dispatcher(config: config, catalog: loaded.catalog, store: store, logger: logger)
 
-        let router = Router()
-        let teams = TeamDirectory(teams: config.teams)
+        let router = Router(context: HeraldRequestContext.self)
+        let teams = TeamDirectory(config: config)
+        router.add(middleware: CallerAuthenticator(teams: teams))
+        let state = ConfigState(file: options.config, loaded: loaded, loadPlugins: { directories in
+            PluginLoader(logger: logger, worker: .herald).load(directories: directories)
+        }, store: store, dispatcher: dispatcher, teams: teams, logger: logger)
         HealthRoutes(dispatcher: dispatcher, registry: registry).addRoutes(to: router)
+        state.addRoutes(to: router)
         IngestRoutes(pipeline: dispatcher.pipeline, teams: teams,
                      maxBodyBytes: config.maxBodyBytes, defaultTimeoutSeconds: config.defaultTimeoutSeconds)
             .addRoutes(to: router)
-        DeliveryRoutes(store: store, dispatcher: dispatcher, teams: teams).addRoutes(to: router)
-        EndpointRoutes(dispatcher: dispatcher, teams: teams).addRoutes(to: router)
-        EventRoutes(store: store, teams: teams).addRoutes(to: router)
-        let file = options.config
-        let reloader = ConfigReloader(load: { try loadConfig(file, logger: logger) }, dispatcher: dispatcher,
-                                      teams: teams, logger: logger)
-        reloader.addRoutes(to: router)
+        DeliveryRoutes(store: store, dispatcher: dispatcher).addRoutes(to: router)
+        EventRoutes(store: store).addRoutes(to: router)
+        ChannelRoutes(dispatcher: dispatcher).addRoutes(to: router)
+        TeamRoutes(state: state, dispatcher: dispatcher, teams: teams).addRoutes(to: router)
+        EndpointResourceRoutes(state: state, dispatcher: dispatcher, teams: teams).addRoutes(to: router)
+        PolicyRoutes(state: state, dispatcher: dispatcher, teams: teams).addRoutes(to: router)
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "herald"),
-            services: [dispatcher, ReloadOnHangup(reloader: reloader)],
+            services: [dispatcher, ReloadOnHangup(state: state)],
             onServerRunning: { channel in
                 logger.info("Listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
             },

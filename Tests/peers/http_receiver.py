@@ -149,7 +149,18 @@ def main():
     # A listen backlog like a real server's (nginx: 511), not http.server's 5,
     # which refuses connections when a client opens dozens at once.
     ThreadingHTTPServer.request_queue_size = 512
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    # A given port (a receiver started again where a stopped one was) may
+    # be held for a moment as the local end of some outgoing connection:
+    # try for a while before giving up.
+    deadline = time.time() + 20
+    while True:
+        try:
+            server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+            break
+        except OSError as error:
+            if args.port == 0 or error.errno != 98 or time.time() > deadline:
+                raise
+            time.sleep(0.2)
     server.daemon_threads = True
     if args.cert:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

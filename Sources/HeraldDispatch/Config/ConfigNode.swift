@@ -41,7 +41,44 @@ struct ConfigNode {
 
     func string() throws(ConfigError) -> String {
         guard case .scalar(let scalar) = node else { throw error("expected a string") }
-        return scalar.string
+        return try expand(scalar.string)
+    }
+
+    /// `${NAME}` replaced by the environment variable, so no secret has to
+    /// sit in the file; `$${` is a literal `${`. An unset variable is an
+    /// error naming the field.
+    func expand(_ text: String) throws(ConfigError) -> String {
+        guard text.contains("${") else { return text }
+        var result = ""
+        var rest = Substring(text)
+        while let start = rest.range(of: "${") {
+            if rest[..<start.lowerBound].hasSuffix("$") {
+                result += rest[..<rest.index(before: start.lowerBound)] + "${"
+                rest = rest[start.upperBound...]
+                continue
+            }
+            result += rest[..<start.lowerBound]
+            guard let end = rest[start.upperBound...].firstIndex(of: "}") else { throw error("\"${\" without a closing \"}\"") }
+            let name = String(rest[start.upperBound..<end])
+            guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
+                throw error("\"${\(name)}\" is not an environment variable name")
+            }
+            guard let value = ProcessInfo.processInfo.environment[name] else {
+                throw error("environment variable \(name) is not set")
+            }
+            result += value
+            rest = rest[rest.index(after: end)...]
+        }
+        return result + rest
+    }
+
+    /// The contents of the file this string names, without the final
+    /// newline: a secret kept out of the config (`password_file`, `tokens_file`).
+    func fileContents() throws(ConfigError) -> String {
+        let path = try nonEmptyString()
+        let resolved = path.hasPrefix("/") ? path : ((file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(path)
+        guard let text = try? String(contentsOfFile: resolved, encoding: .utf8) else { throw error("cannot read \(resolved)") }
+        return text.hasSuffix("\n") ? String(text.dropLast()) : text
     }
 
     func nonEmptyString() throws(ConfigError) -> String {
@@ -115,12 +152,12 @@ struct ConfigNode {
     func json() throws(ConfigError) -> JSONValue {
         switch node {
         case .scalar(let scalar):
-            if scalar.style != .plain { return .string(scalar.string) }
+            if scalar.style != .plain { return .string(try expand(scalar.string)) }
             if node.null != nil { return .null }
             if let value = node.bool { return .bool(value) }
             if let value = integer { return .number(Double(value)) }
             if let value = number { return .number(value) }
-            return .string(scalar.string)
+            return .string(try expand(scalar.string))
         case .sequence:
             var items: [JSONValue] = []
             for item in try sequence() { items.append(try item.json()) }
@@ -157,6 +194,14 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible {
     public let column: Int?
     public let field: String
     public let message: String
+
+    public init(file: String, line: Int?, column: Int?, field: String, message: String) {
+        self.file = file
+        self.line = line
+        self.column = column
+        self.field = field
+        self.message = message
+    }
 
     public var description: String {
         let place = [file, line.map(String.init), column.map(String.init)].compactMap { $0 }.joined(separator: ":")

@@ -10,11 +10,15 @@ public struct Team: Sendable {
     public var tokens: [String]
     /// Huawei Cloud project ids whose pushed events belong to this team.
     public var projectIDs: [String]
+    /// SHA-256 digests (hex) of more tokens, for tokens Herald must not
+    /// keep: those it made for a team created through the API.
+    public var tokenDigests: [String]
 
-    public init(name: String, tokens: [String], projectIDs: [String] = []) {
+    public init(name: String, tokens: [String], projectIDs: [String] = [], tokenDigests: [String] = []) {
         self.name = name
         self.tokens = tokens
         self.projectIDs = projectIDs
+        self.tokenDigests = tokenDigests
     }
 }
 
@@ -38,8 +42,12 @@ public struct HeraldConfig: Sendable {
     /// Auto-clear for Huawei events that give no `timeout`.
     public var defaultTimeoutSeconds = 3 * 86400
     public var teams: [Team] = []
+    /// Tokens that act for every team and may change teams (`admin.tokens`).
+    public var adminTokens: [String] = []
     public var endpoints: [Endpoint] = []
     public var policies: [Policy] = []
+    /// "kind/name" of the items made through the API (the rest are the file's).
+    public var madeByAPI: Set<String> = []
 
     public init(file: String) { self.file = file }
 
@@ -65,20 +73,28 @@ public struct HeraldConfig: Sendable {
     public static func parse(
         yaml: String, file: String, loadPlugins: (([String]) -> PluginCatalog)?
     ) throws(ConfigError) -> (HeraldConfig, PluginCatalog) {
-        let root: Node
+        try parse(root: try compose(yaml: yaml, file: file), file: file, loadPlugins: loadPlugins)
+    }
+
+    static func compose(yaml: String, file: String) throws(ConfigError) -> Node {
         do {
             guard let node = try Yams.compose(yaml: yaml) else {
                 throw ConfigError(file: file, line: 1, column: 1, field: "", message: "the file is empty")
             }
-            root = node
+            return node
         } catch let error as ConfigError {
             throw error
         } catch {
             throw ConfigError(file: file, line: nil, column: nil, field: "", message: "not valid YAML: \(error)")
         }
+    }
+
+    static func parse(
+        root: Node, file: String, loadPlugins: (([String]) -> PluginCatalog)?
+    ) throws(ConfigError) -> (HeraldConfig, PluginCatalog) {
         var config = HeraldConfig(file: file)
         let top = try ConfigNode(node: root, path: "", file: file)
-            .mapping(allowed: ["server", "storage", "plugins", "huawei", "teams", "endpoints", "policies"])
+            .mapping(allowed: ["server", "storage", "plugins", "huawei", "admin", "teams", "endpoints", "policies"])
         try config.readServer(top["server"])
         try config.readStorage(top["storage"])
         let baseDirectory = (file as NSString).deletingLastPathComponent
@@ -96,6 +112,9 @@ public struct HeraldConfig: Sendable {
             }
         }
         let catalog = loadPlugins?(config.pluginDirectories)
+        if let admin = top["admin"] {
+            config.adminTokens = try Self.tokens(try admin.mapping(allowed: ["tokens", "tokens_file"]))
+        }
         try config.readTeams(top["teams"])
         try config.readEndpoints(top["endpoints"], catalog: catalog)
         try config.readPolicies(top["policies"])
@@ -132,18 +151,34 @@ public struct HeraldConfig: Sendable {
 
     private mutating func readTeams(_ node: ConfigNode?) throws(ConfigError) {
         guard let node else { return }
-        var tokensSeen: Set<String> = []
+        var tokensSeen = Set(adminTokens)
         for item in try node.sequence() {
-            let fields = try item.mapping(allowed: ["name", "tokens", "project_ids"])
+            let fields = try item.mapping(allowed: ["name", "tokens", "tokens_file", "token_sha256", "project_ids"])
             guard let name = fields["name"] else { throw item.error("name: required") }
-            let team = Team(name: try name.nonEmptyString(), tokens: try fields["tokens"]?.strings() ?? [],
-                            projectIDs: try fields["project_ids"]?.strings() ?? [])
+            var digests: [String] = []
+            for digest in try fields["token_sha256"]?.sequence() ?? [] {
+                let hex = try digest.string().lowercased()
+                guard hex.count == 64, hex.allSatisfy(\.isHexDigit) else { throw digest.error("expected 64 hex digits (a SHA-256 digest)") }
+                digests.append(hex)
+            }
+            let team = Team(name: try name.nonEmptyString(), tokens: try Self.tokens(fields),
+                            projectIDs: try fields["project_ids"]?.strings() ?? [], tokenDigests: digests)
             guard !teams.contains(where: { $0.name == team.name }) else { throw name.error("team \"\(team.name)\" is declared twice") }
             for token in team.tokens where !tokensSeen.insert(token).inserted {
                 throw (fields["tokens"] ?? item).error("a token is given to two teams")
             }
             teams.append(team)
         }
+    }
+
+    /// `tokens: [...]` and the lines of `tokens_file` (blank lines and `#` comments skipped).
+    private static func tokens(_ fields: [String: ConfigNode]) throws(ConfigError) -> [String] {
+        var tokens = try fields["tokens"]?.strings() ?? []
+        if let file = fields["tokens_file"] {
+            tokens += try file.fileContents().split(whereSeparator: \.isNewline)
+                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
+        }
+        return tokens
     }
 
     private mutating func readEndpoints(_ node: ConfigNode?, catalog: PluginCatalog?) throws(ConfigError) {
@@ -204,6 +239,10 @@ public struct HeraldConfig: Sendable {
             }
             let configNode = fields["config"]
             endpoint.config = try configNode?.json() ?? .object([:])
+            if let plugin = catalog?.plugins[endpoint.channel] {
+                endpoint.config = try Self.readSecretFiles(endpoint.config, secrets: plugin.schema.secretFields,
+                                                           configNode: configNode)
+            }
             let isolation = try fields["isolation"].map { node throws(ConfigError) -> Isolation in
                 let name = try node.string()
                 guard let isolation = Isolation(rawValue: name) else {
@@ -234,6 +273,20 @@ public struct HeraldConfig: Sendable {
             endpoints.append(endpoint)
         }
         try checkFallbacks(fallbackNodes)
+    }
+
+    /// A secret field given as `<field>_file: path` is read from that file,
+    /// so it need not sit in the config.
+    private static func readSecretFiles(_ config: JSONValue, secrets: [String],
+                                        configNode: ConfigNode?) throws(ConfigError) -> JSONValue {
+        guard case .object(var members) = config, let configNode else { return config }
+        for secret in secrets {
+            guard let fileNode = configNode.descendant("\(secret)_file") else { continue }
+            guard members[secret] == nil else { throw fileNode.error("give \(secret) or \(secret)_file, not both") }
+            members[secret] = .string(try fileNode.fileContents())
+            members["\(secret)_file"] = nil
+        }
+        return .object(members)
     }
 
     /// Fallbacks name endpoints of the same team, and never lead back to
