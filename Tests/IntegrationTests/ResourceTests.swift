@@ -37,6 +37,14 @@ struct ResourceTests {
         #expect(badTemplate.status == 400 && badTemplate.body.contains(#""field":"config.body""#), "\(badTemplate.body)")
         let unknown = try await daemon.send("POST", "/api/v1/endpoints", body: #"{"name":"hook","channel":"http","colour":"red","config":{"url":"\#(receiver.baseURL)/x"}}"#, headers: Self.ops)
         #expect(unknown.status == 400 && unknown.body.contains(#""field":"colour""#), "\(unknown.body)")
+        // No team reads the daemon's files or environment through an endpoint.
+        for config in [#"{"url":"\#(receiver.baseURL)/x","headers":{"X-Key":"${HOME}"}}"#, #"{"url":"\#(receiver.baseURL)/x","body_file":"/etc/passwd"}"#] {
+            let reading = try await daemon.send("POST", "/api/v1/endpoints", body: #"{"name":"peek","channel":"http","config":\#(config)}"#, headers: Self.ops)
+            #expect(reading.status == 400 && reading.body.contains("config."), "\(reading.body)")
+        }
+        // The file channel writes on the daemon's host: not open to teams.
+        let file = try await daemon.send("POST", "/api/v1/endpoints", body: #"{"name":"f","channel":"file","config":{"path":"/tmp/x"}}"#, headers: Self.ops)
+        #expect(file.status == 403 && file.body.contains(#""field":"channel""#), "\(file.body)")
         let badName = try await daemon.send("POST", "/api/v1/endpoints", body: #"{"name":"a b","channel":"http","config":{"url":"\#(receiver.baseURL)/x"}}"#, headers: Self.ops)
         #expect(badName.status == 400 && badName.body.contains(#""field":"name""#))
 

@@ -46,6 +46,7 @@ public struct EndpointResourceRoutes: Sendable {
             let body = try await ResourceRequest.object(request)
             let name = try ResourceRequest.name(body)
             let team = try ResourceRequest.team(body, caller: caller, teams: teams)
+            try checkChannel(body, caller: caller)
             guard !dispatcher.config.endpoints.contains(where: { $0.name == name }) else {
                 throw APIError(.conflict, field: "name", "an endpoint named \"\(name)\" exists")
             }
@@ -59,6 +60,7 @@ public struct EndpointResourceRoutes: Sendable {
             var body = try await ResourceRequest.object(request)
             _ = try ResourceRequest.name(body, matching: endpoint.name)
             let team = try ResourceRequest.team(body, caller: try context.caller(), teams: teams, current: endpoint.team)
+            try checkChannel(body, caller: try context.caller())
             body["name"] = .string(endpoint.name)
             body["team"] = .string(team)
             if let config = body["config"] { body["config"] = try await keepingSecrets(config, of: endpoint) }
@@ -96,6 +98,15 @@ public struct EndpointResourceRoutes: Sendable {
             throw APIError(.notFound, field: "name", "no such endpoint")
         }
         return (endpoint, config)
+    }
+
+    /// A team's token makes endpoints of the channels open to teams only.
+    private func checkChannel(_ body: [String: JSONValue], caller: Caller) throws(APIError) {
+        guard caller != .admin, case .string(let channel)? = body["channel"] else { return }
+        let open = dispatcher.config.teamChannels
+        guard open.contains(channel) else {
+            throw APIError(.forbidden, field: "channel", "\"\(channel)\" is not open to teams (api.team_channels: \(open.sorted().joined(separator: ", ")))")
+        }
     }
 
     private func answer(_ status: HTTPResponse.Status, _ name: String) async throws -> Response {

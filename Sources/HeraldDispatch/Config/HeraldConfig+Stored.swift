@@ -114,6 +114,13 @@ extension HeraldConfig {
             merged.fileCounts[kind] = entries.count
             let fileNames = Set(entries.compactMap { $0.mapping?["name"]?.string })
             for item in items where item.kind == kind {
+                if let field = readsTheHost(item.body) {
+                    merged.shadowed.append(LeftOut(item: item, field: field, message: """
+                        ${NAME} and *_file are for the config file: an item made through the API \
+                        cannot read the daemon's environment or files
+                        """))
+                    continue
+                }
                 guard !fileNames.contains(item.name) else {
                     merged.shadowed.append(LeftOut(item: item, field: "name",
                                                    message: "the config file declares \(kind.rawValue) \"\(item.name)\""))
@@ -126,6 +133,28 @@ extension HeraldConfig {
         }
         merged.root = Node(pairs)
         return merged
+    }
+
+    /// The first field of an API item that would read the daemon's
+    /// environment (`${NAME}`) or a file (`*_file`): a team must not reach
+    /// either through an endpoint's config.
+    static func readsTheHost(_ value: JSONValue, path: String = "") -> String? {
+        switch value {
+        case .string(let text): return text.contains("${") ? path : nil
+        case .array(let items):
+            for (index, item) in items.enumerated() {
+                if let field = readsTheHost(item, path: "\(path)[\(index)]") { return field }
+            }
+            return nil
+        case .object(let members):
+            for (key, member) in members.sorted(by: { $0.key < $1.key }) {
+                let field = path.isEmpty ? key : "\(path).\(key)"
+                if key.hasSuffix("_file") { return field }
+                if let found = readsTheHost(member, path: field) { return found }
+            }
+            return nil
+        default: return nil
+        }
     }
 
     /// A stored item's JSON as the YAML node the file would hold: strings

@@ -46,6 +46,11 @@ public struct HeraldConfig: Sendable {
     public var adminTokens: [String] = []
     public var endpoints: [Endpoint] = []
     public var policies: [Policy] = []
+    /// Channels a team's token may make endpoints of through the API
+    /// (`api.team_channels`); an admin may use any. By default the network
+    /// channels Herald ships: `file` and `pcap` write on the daemon's host,
+    /// and a plugin Herald does not ship is the operator's to open up.
+    public var teamChannels: Set<String> = ["http", "email", "syslog", "kafka", "pagerduty", "aliyun", "tencent"]
     /// "kind/name" of the items made through the API (the rest are the file's).
     public var madeByAPI: Set<String> = []
 
@@ -94,7 +99,7 @@ public struct HeraldConfig: Sendable {
     ) throws(ConfigError) -> (HeraldConfig, PluginCatalog) {
         var config = HeraldConfig(file: file)
         let top = try ConfigNode(node: root, path: "", file: file)
-            .mapping(allowed: ["server", "storage", "plugins", "huawei", "admin", "teams", "endpoints", "policies"])
+            .mapping(allowed: ["server", "storage", "plugins", "huawei", "admin", "api", "teams", "endpoints", "policies"])
         try config.readServer(top["server"])
         try config.readStorage(top["storage"])
         let baseDirectory = (file as NSString).deletingLastPathComponent
@@ -114,6 +119,9 @@ public struct HeraldConfig: Sendable {
         let catalog = loadPlugins?(config.pluginDirectories)
         if let admin = top["admin"] {
             config.adminTokens = try Self.tokens(try admin.mapping(allowed: ["tokens", "tokens_file"]))
+        }
+        if let api = top["api"], let channels = try api.mapping(allowed: ["team_channels"])["team_channels"] {
+            config.teamChannels = Set(try channels.strings())
         }
         try config.readTeams(top["teams"])
         try config.readEndpoints(top["endpoints"], catalog: catalog)
