@@ -86,6 +86,7 @@ public final class Dispatcher: Service {
             await withDiscardingTaskGroup { timers in
                 timers.addTask { await self.tick(every: self.tickInterval) }
                 timers.addTask { await self.sweepExpiredAlerts() }
+                timers.addTask { await self.pruneHistory() }
                 await withDiscardingTaskGroup { running in
                     for worker in opened.values { running.addTask { await self.run(worker) } }
                     running.addTask {
@@ -140,13 +141,52 @@ public final class Dispatcher: Service {
         return result
     }
 
-    /// Sends a team's dead letters (all, or those with `ids`) through their
-    /// endpoints again, from a fresh retry count; returns how many.
-    public func replayDeadLetters(team: String?, ids: [Int64]?) async throws -> Int {
-        let deliveries = try await store.replayDead(team: team, ids: ids)
-        await distribute(deliveries, spillable: false)
-        logger.info("Replaying dead letters", metadata: ["team": "\(team ?? "all")", "count": "\(deliveries.count)"])
-        return deliveries.count
+    /// How a replay of dead letters went, as far as it got.
+    public struct ReplayProgress: Sendable, Encodable {
+        /// Dead letters set pending again and handed to their endpoints so far.
+        public var replayed = 0
+        /// Still going (in the background: the endpoints are busy taking them).
+        public var running = true
+    }
+
+    /// Sends dead letters (a team's, or every team's for nil; all, or those
+    /// with `ids`) through their endpoints again, from a fresh retry count,
+    /// in chunks: the next chunk waits until its endpoints have room in
+    /// memory, so a bulk replay never loads every dead letter at once. Those
+    /// of deleted endpoints stay dead. Answers once done, or after
+    /// `answerWithin` seconds with how far it got (it goes on, logged).
+    public func replayDeadLetters(team: String?, ids: [Int64]?, answerWithin seconds: Double = 10) async throws -> ReplayProgress {
+        let progress = Mutex(ReplayProgress())
+        let replay = Task {
+            defer { progress.withLock { $0.running = false } }
+            var after: Int64 = 0
+            while true {
+                let endpoints = Array(workers.withLock { $0.keys })
+                let chunk = try await store.replayDead(team: team, ids: ids, endpoints: endpoints, afterID: after, limit: 500)
+                guard let last = chunk.last else { break }
+                after = last.id
+                await waitForRoom(for: Set(chunk.map(\.push.endpoint)))
+                await distribute(chunk, spillable: false)
+                let total = progress.withLock { $0.replayed += chunk.count; return $0.replayed }
+                if total % 10_000 < chunk.count {
+                    logger.info("Replaying dead letters", metadata: ["team": "\(team ?? "all")", "replayed": "\(total)"])
+                }
+            }
+            logger.info("Replayed dead letters", metadata: ["team": "\(team ?? "all")", "count": "\(progress.withLock { $0.replayed })"])
+        }
+        let deadline = Date().addingTimeInterval(seconds)
+        while progress.withLock({ $0.running }), Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        if !progress.withLock({ $0.running }) { _ = try await replay.value }
+        return progress.withLock { $0 }
+    }
+
+    /// Waits until each of these endpoints' workers holds fewer deliveries
+    /// in memory than half its limit.
+    private func waitForRoom(for endpoints: Set<String>) async {
+        for name in endpoints {
+            guard let worker = workers.withLock({ $0[name] }) else { continue }
+            while await !worker.hasRoom { try? await Task.sleep(for: .milliseconds(100)) }
+        }
     }
 
     /// A worker for the endpoint with its plugin instance open, or nil
@@ -216,6 +256,36 @@ public final class Dispatcher: Service {
             let now = Date().timeIntervalSince1970
             for worker in workers.withLock({ $0.values }) { await worker.tick(now: now) }
             try? await Task.sleep(for: interval)
+        }
+    }
+
+    /// Deletes the history older than `storage.retention` (events whose
+    /// deliveries all ended), a minute after start and every ten minutes,
+    /// in small transactions with a pause between, so ingest's commits
+    /// interleave with it instead of waiting.
+    private func pruneHistory() async {
+        try? await Task.sleep(for: .seconds(60))
+        while !Task.isCancelled {
+            let retention = config.retentionSeconds
+            if retention > 0 {
+                let cutoff = Date().timeIntervalSince1970 - retention
+                var pruned = 0
+                do {
+                    while !Task.isCancelled {
+                        let count = try await store.prune(storedBefore: cutoff, limit: 500)
+                        pruned += count
+                        if count < 500 { break }
+                        try? await Task.sleep(for: .milliseconds(20))
+                    }
+                } catch {
+                    logger.error("Pruning the history failed", metadata: ["error": "\(error)"])
+                }
+                if pruned > 0 {
+                    logger.info("Pruned the history past its retention", metadata: [
+                        "events": "\(pruned)", "retention_days": "\(retention / 86400)"])
+                }
+            }
+            try? await Task.sleep(for: .seconds(600))
         }
     }
 

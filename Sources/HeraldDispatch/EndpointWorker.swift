@@ -187,6 +187,9 @@ actor EndpointWorker {
         paging = false
     }
 
+    /// Whether a chunk of replayed deliveries may join the queue now.
+    var hasRoom: Bool { inMemory < memoryLimit / 2 || stopping }
+
     /// Whether the store holds deliveries this worker has room to page in.
     private var canPageIn: Bool { spilling && inMemory < memoryLimit / 2 }
 

@@ -15,7 +15,7 @@ extension SQLiteStore {
                 let row: Int64 = event["row"]
                 var routes: [ExplainedRoute] = []
                 let deliveries: SQLRequest<Row> = """
-                    SELECT delivery.*, event.eventID, event.team FROM delivery JOIN event ON event.row = delivery.eventRow
+                    SELECT delivery.*, event.eventID, event.team, event.receivedAt FROM delivery JOIN event ON event.row = delivery.eventRow
                     WHERE delivery.eventRow = \(row) ORDER BY delivery.id
                     """
                 for delivery in try deliveries.fetchAll(db) {

@@ -204,16 +204,40 @@ public final class SQLiteStore: Store {
         try await pool.write { db in try db.execute(sql: "UPDATE meta SET value = '0' WHERE key = 'running'") }
     }
 
-    public func replayDead(team: String?, ids: [Int64]?) async throws -> [PendingDelivery] {
+    public func replayDead(team: String?, ids: [Int64]?, endpoints: [String], afterID: Int64, limit: Int) async throws
+        -> [PendingDelivery] {
         try await pool.write { db in
-            let filter = Self.filter(team: team, ids: ids)
-            let rows = try Self.pendingQuery(status: "dead", filter: filter).fetchAll(db)
+            let filter = Self.filter(team: team, ids: ids) + " AND delivery.endpoint IN \(endpoints) AND delivery.id > \(afterID)"
+            let rows = try Self.pendingQuery(status: "dead", filter: filter, limit: limit).fetchAll(db)
+            let chosen = rows.map { $0["id"] as Int64 }
             try db.execute(literal: """
-                UPDATE delivery SET status = 'pending', attempts = 0, notBefore = 0
-                WHERE id IN (SELECT delivery.id FROM delivery JOIN event ON event.row = delivery.eventRow
-                             WHERE delivery.status = 'dead' \(filter))
+                UPDATE delivery SET status = 'pending', attempts = 0, notBefore = 0, updatedAt = \(Date().timeIntervalSince1970)
+                WHERE id IN \(chosen)
                 """)
             return try rows.map { try self.pending(from: $0, resetAttempts: true) }
+        }
+    }
+
+    public func prune(storedBefore cutoff: Double, limit: Int) async throws -> Int {
+        try await pool.write { db in
+            let candidates: SQLRequest<Int64> = """
+                SELECT row FROM event
+                WHERE receivedAt < \(cutoff)
+                  AND NOT EXISTS (SELECT 1 FROM delivery WHERE delivery.eventRow = event.row AND delivery.status = 'pending')
+                  AND NOT EXISTS (SELECT 1 FROM autoClear WHERE autoClear.eventRow = event.row)
+                ORDER BY row LIMIT \(limit)
+                """
+            let rows = try candidates.fetchAll(db)
+            guard !rows.isEmpty else { return 0 }
+            try db.execute(literal: """
+                DELETE FROM attempt WHERE deliveryID IN (SELECT id FROM delivery WHERE eventRow IN \(rows))
+                """)
+            // Fallback deliveries share their event: both go; the link is cleared first.
+            try db.execute(literal: "UPDATE delivery SET fallbackOf = NULL WHERE eventRow IN \(rows)")
+            try db.execute(literal: "DELETE FROM delivery WHERE eventRow IN \(rows)")
+            try db.execute(literal: "DELETE FROM suppression WHERE eventRow IN \(rows)")
+            try db.execute(literal: "DELETE FROM event WHERE row IN \(rows)")
+            return rows.count
         }
     }
 
@@ -288,12 +312,18 @@ public final class SQLiteStore: Store {
         }
     }
 
-    public func deliveries(team: String?, status: String?, limit: Int) async throws -> [DeliverySummary] {
+    public func deliveries(_ query: DeliveryQuery) async throws -> [DeliverySummary] {
         try await pool.read { db in
-            let statusFilter: SQL = status.map { "AND delivery.status = \($0)" } ?? ""
+            var filter = Self.filter(team: query.team, ids: nil)
+            if let status = query.status { filter += " AND delivery.status = \(status)" }
+            if let endpoint = query.endpoint { filter += " AND delivery.endpoint = \(endpoint)" }
+            if let eventID = query.eventID { filter += " AND event.eventID = \(eventID)" }
+            if let since = query.since { filter += " AND event.receivedAt >= \(since)" }
+            if let until = query.until { filter += " AND event.receivedAt < \(until)" }
+            if let before = query.before { filter += " AND delivery.id < \(before)" }
             let request: SQLRequest<Row> = """
-                SELECT delivery.*, event.eventID, event.team FROM delivery JOIN event ON event.row = delivery.eventRow
-                WHERE 1 \(Self.filter(team: team, ids: nil)) \(statusFilter) ORDER BY delivery.id DESC LIMIT \(limit)
+                SELECT delivery.*, event.eventID, event.team, event.receivedAt FROM delivery JOIN event ON event.row = delivery.eventRow
+                WHERE 1 \(filter) ORDER BY delivery.id DESC LIMIT \(query.limit)
                 """
             return try request.fetchAll(db).map(Self.summary)
         }
@@ -302,7 +332,7 @@ public final class SQLiteStore: Store {
     public func delivery(id: Int64) async throws -> DeliverySummary? {
         try await pool.read { db in
             let request: SQLRequest<Row> = """
-                SELECT delivery.*, event.eventID, event.team FROM delivery JOIN event ON event.row = delivery.eventRow
+                SELECT delivery.*, event.eventID, event.team, event.receivedAt FROM delivery JOIN event ON event.row = delivery.eventRow
                 WHERE delivery.id = \(id)
                 """
             return try request.fetchOne(db).map(Self.summary)
@@ -315,11 +345,12 @@ public final class SQLiteStore: Store {
 
     // MARK: - Helpers
 
-    /// A delivery row joined with its event's `eventID` and `team`.
+    /// A delivery row joined with its event's `eventID`, `team` and `receivedAt`.
     static func summary(_ row: Row) -> DeliverySummary {
         DeliverySummary(id: row["id"], eventID: row["eventID"], team: row["team"], endpoint: row["endpoint"],
                         policy: row["policy"], level: row["level"], status: row["status"],
-                        attempts: row["attempts"], lastError: row["lastError"], fallbackOf: row["fallbackOf"])
+                        attempts: row["attempts"], lastError: row["lastError"], fallbackOf: row["fallbackOf"],
+                        createdAt: row["receivedAt"], updatedAt: row["updatedAt"])
     }
 
     static func attempts(deliveryID: Int64, _ db: Database) throws -> [AttemptSummary] {

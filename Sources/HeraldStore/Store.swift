@@ -166,7 +166,7 @@ public struct CommitResult: Sendable {
 }
 
 /// A delivery's state as the history and dead-letter listings show it.
-public struct DeliverySummary: Sendable, Codable {
+public struct DeliverySummary: Sendable, Encodable {
     public let id: Int64
     public let eventID: String
     public let team: String
@@ -178,15 +178,80 @@ public struct DeliverySummary: Sendable, Codable {
     public let lastError: String?
     /// For a fallback delivery: the id of the dead delivery it stands in for.
     public let fallbackOf: Int64?
+    /// When its event was stored, and when the delivery last changed (Unix seconds).
+    public let createdAt: Double
+    public let updatedAt: Double
+
+    enum CodingKeys: String, CodingKey {
+        case id, eventID = "event_id", team, endpoint, policy, level, status, attempts, lastError = "last_error"
+        case fallbackOf = "fallback_of", createdAt = "created_at", updatedAt = "updated_at"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(eventID, forKey: .eventID)
+        try c.encode(team, forKey: .team)
+        try c.encode(endpoint, forKey: .endpoint)
+        try c.encode(policy, forKey: .policy)
+        try c.encode(level, forKey: .level)
+        try c.encode(status, forKey: .status)
+        try c.encode(attempts, forKey: .attempts)
+        try c.encodeIfPresent(lastError, forKey: .lastError)
+        try c.encodeIfPresent(fallbackOf, forKey: .fallbackOf)
+        try c.encode(Timestamp.iso8601(Date(timeIntervalSince1970: createdAt)), forKey: .createdAt)
+        try c.encode(Timestamp.iso8601(Date(timeIntervalSince1970: updatedAt)), forKey: .updatedAt)
+    }
 }
 
 /// One attempt as the delivery history shows it.
-public struct AttemptSummary: Sendable, Codable {
+public struct AttemptSummary: Sendable, Encodable {
     public let attempt: Int
     public let outcome: String
     public let reason: String
     public let startedAt: Double
     public let finishedAt: Double
+
+    enum CodingKeys: String, CodingKey {
+        case attempt, outcome, reason, startedAt = "started_at", finishedAt = "finished_at", durationSeconds = "duration_seconds"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(attempt, forKey: .attempt)
+        try c.encode(outcome, forKey: .outcome)
+        try c.encode(reason, forKey: .reason)
+        try c.encode(Timestamp.iso8601(Date(timeIntervalSince1970: startedAt)), forKey: .startedAt)
+        try c.encode(Timestamp.iso8601(Date(timeIntervalSince1970: finishedAt)), forKey: .finishedAt)
+        try c.encode(max(0, finishedAt - startedAt), forKey: .durationSeconds)
+    }
+}
+
+/// Which deliveries a history listing wants: newest first, a page at a time.
+public struct DeliveryQuery: Sendable {
+    /// nil: every team's (an admin).
+    public var team: String?
+    public var status: String?
+    public var endpoint: String?
+    public var eventID: String?
+    /// Its event stored at or after / before these (Unix seconds).
+    public var since: Double?
+    public var until: Double?
+    /// Only ids below this: the next page after one that ended there.
+    public var before: Int64?
+    public var limit: Int
+
+    public init(team: String? = nil, status: String? = nil, endpoint: String? = nil, eventID: String? = nil,
+                since: Double? = nil, until: Double? = nil, before: Int64? = nil, limit: Int = 100) {
+        self.team = team
+        self.status = status
+        self.endpoint = endpoint
+        self.eventID = eventID
+        self.since = since
+        self.until = until
+        self.before = before
+        self.limit = limit
+    }
 }
 
 /// What became of one stored event: `GET /api/v1/events/{id}`.
@@ -257,12 +322,19 @@ public protocol Store: Sendable {
     func throttleStates() async throws -> [ThrottleKey: ThrottleState]
     /// Firing alerts whose auto-clear deadline has passed.
     func expiredAlerts(now: Double) async throws -> [Event]
-    func deliveries(team: String?, status: String?, limit: Int) async throws -> [DeliverySummary]
+    func deliveries(_ query: DeliveryQuery) async throws -> [DeliverySummary]
     func attempts(deliveryID: Int64) async throws -> [AttemptSummary]
     func delivery(id: Int64) async throws -> DeliverySummary?
-    /// Sets dead deliveries back to pending (a team's, or every team's for
-    /// nil); returns them.
-    func replayDead(team: String?, ids: [Int64]?) async throws -> [PendingDelivery]
+    /// Sets dead deliveries of these endpoints back to pending (a team's,
+    /// or every team's for nil; all, or those with `ids`), up to `limit`
+    /// of them with ids above `afterID`, oldest first; returns them.
+    func replayDead(team: String?, ids: [Int64]?, endpoints: [String], afterID: Int64, limit: Int) async throws
+        -> [PendingDelivery]
+    /// Deletes up to `limit` events stored before `cutoff` whose deliveries
+    /// have all ended (delivered, dead or cancelled) and whose auto-clear
+    /// is not armed, with their deliveries, attempts and suppressions;
+    /// returns how many events went.
+    func prune(storedBefore cutoff: Double, limit: Int) async throws -> Int
     /// The status of the team's newest event with each of `ids` that it has:
     /// how a sender's repeats are told from news. Only ids with
     /// `Event.hubIDPrefix` are looked up (and indexed); others are never found.
@@ -318,5 +390,11 @@ public struct RunStart: Sendable {
         self.poisoned = poisoned
         self.lastPendingID = lastPendingID
         self.suspects = suspects
+    }
+}
+
+extension Store {
+    public func deliveries(team: String?, status: String?, limit: Int) async throws -> [DeliverySummary] {
+        try await deliveries(DeliveryQuery(team: team, status: status, limit: limit))
     }
 }

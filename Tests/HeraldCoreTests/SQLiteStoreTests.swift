@@ -50,7 +50,7 @@ struct SQLiteStoreTests {
         #expect(try await store.deliveries(team: "dev", status: nil, limit: 10).isEmpty)
 
         // And a replay makes it pending again
-        let replayed = try await store.replayDead(team: "ops", ids: nil)
+        let replayed = try await store.replayDead(team: "ops", ids: nil, endpoints: ["hook", "other"], afterID: 0, limit: 100)
         #expect(replayed.map(\.id) == [ids[1]])
         #expect(try await store.pendingDeliveries(endpoint: "hook", afterID: 0, limit: 100).map(\.id) == [ids[1]])
         #expect(try await store.pendingDeliveries(endpoint: "other", afterID: 0, limit: 100).isEmpty)
@@ -82,5 +82,30 @@ struct SQLiteStoreTests {
         resolved.disarmTimeouts = [resolved.events[0].alertKey]
         _ = try await store.commit(resolved, attempts: [], marks: [:])
         #expect(try await store.expiredAlerts(now: 2000).isEmpty)
+    }
+
+    /// Retention: an event goes with its history once every delivery
+    /// ended; one with a pending delivery or an armed auto-clear stays.
+    @Test func pruneTakesEndedHistoryOnly() async throws {
+        var batch = IngestBatch()
+        batch.events = [Self.event("done"), Self.event("waiting"), Self.event("armed", timeout: 60), Self.event("quiet")]
+        batch.deliveries = [NewDelivery(eventIndex: 0, endpoint: "hook", policy: "p", level: .critical, previousLevel: nil),
+                            NewDelivery(eventIndex: 1, endpoint: "hook", policy: "p", level: .critical, previousLevel: nil)]
+        batch.suppressions = [NewSuppression(eventIndex: 3, endpoint: "hook", policy: "p", reason: "level_filtered")]
+        batch.armTimeouts[batch.events[2].alertKey] = (2, Date().timeIntervalSince1970 + 60)
+        let ids = try await store.commit(batch, attempts: [], marks: [:]).deliveryIDs
+        let now = Date().timeIntervalSince1970
+        _ = try await store.commit(IngestBatch(), attempts: [
+            AttemptRecord(deliveryID: ids[0], attempt: 1, startedAt: now, finishedAt: now, outcome: .ok(reason: ""), next: .delivered),
+        ], marks: [:])
+
+        #expect(try await store.prune(storedBefore: now - 3600, limit: 100) == 0, "nothing is old enough")
+        #expect(try await store.prune(storedBefore: now + 1, limit: 1) == 1, "a chunk at a time")
+        #expect(try await store.prune(storedBefore: now + 1, limit: 100) == 1)
+        #expect(try await store.explain(team: "ops", eventID: "done", limit: 5).isEmpty)
+        #expect(try await store.explain(team: "ops", eventID: "quiet", limit: 5).isEmpty)
+        #expect(try await store.explain(team: "ops", eventID: "waiting", limit: 5).count == 1)
+        #expect(try await store.explain(team: "ops", eventID: "armed", limit: 5).count == 1)
+        #expect(try await store.deliveries(team: "ops", status: nil, limit: 10).map(\.id) == [ids[1]])
     }
 }

@@ -180,7 +180,11 @@ struct DaemonHTTPTests {
         let id = try #require(dead.first { $0["endpoint"] as? String == "hangs" }?["id"] as? Int)
         let attempts = try await setup.daemon.send("GET", "/api/v1/deliveries/\(id)/attempts", headers: Self.auth)
         let attempt = try #require((try JSONSerialization.jsonObject(with: Data(attempts.body.utf8)) as? [[String: Any]])?.first)
-        let duration = try #require(attempt["finishedAt"] as? Double) - (try #require(attempt["startedAt"] as? Double))
+        // Times in RFC 3339, read with Foundation's own ISO 8601 parser.
+        let started = try #require((attempt["started_at"] as? String).flatMap { try? Date($0, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) })
+        let finished = try #require((attempt["finished_at"] as? String).flatMap { try? Date($0, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) })
+        let duration = finished.timeIntervalSince(started)
+        #expect(abs(duration - (attempt["duration_seconds"] as? Double ?? -1)) < 0.01)
         #expect(duration >= 0.9 && duration < 3, "attempt took \(duration) s")
     }
 

@@ -49,8 +49,8 @@ struct FallbackTests {
         try await Self.post(daemon, (0..<5).map { Self.event("x-\($0)", object: "o\($0)") })
         try await waitUntil(timeout: 15, "5 dead letters") { try await OutageTests.deliveries(daemon, status: "dead").count == 5 }
         for dead in try await OutageTests.deliveries(daemon, status: "dead") {
-            #expect(dead["lastError"] as? String == "expired while the endpoint was down", "\(dead)")
-            #expect(dead["fallbackOf"] == nil)
+            #expect(dead["last_error"] as? String == "expired while the endpoint was down", "\(dead)")
+            #expect(dead["fallback_of"] == nil)
         }
         #expect(try await OutageTests.deliveries(daemon, status: "pending").isEmpty)
     }
@@ -88,7 +88,7 @@ struct FallbackTests {
         }
         let delivered = try #require(try await OutageTests.deliveries(daemon, status: "delivered").first)
         #expect(delivered["endpoint"] as? String == "backup")
-        #expect((delivered["fallbackOf"] as? NSNumber)?.int64Value == (dead["id"] as? NSNumber)?.int64Value, "\(delivered)")
+        #expect((delivered["fallback_of"] as? NSNumber)?.int64Value == (dead["id"] as? NSNumber)?.int64Value, "\(delivered)")
     }
 
     /// A → B → C with A and B down: the alert reaches C, each step in the

@@ -165,7 +165,7 @@ struct IngestValidationTests {
     /// The event ids of a deliveries listing.
     static func eventIDs(_ body: String) -> [String] {
         ((try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [[String: Any]] ?? []).compactMap {
-            $0["eventID"] as? String
+            $0["event_id"] as? String
         }
     }
 

@@ -118,9 +118,9 @@ struct MisbehavingPluginTests {
             return dead.count == 1 && delivered.filter { $0["endpoint"] as? String == "bad" }.count == 29
         }
         let dead = try #require(try await Self.deliveries(daemon, status: "dead").first)
-        #expect(dead["eventID"] as? String == "c-10" && dead["endpoint"] as? String == "bad")
-        #expect((dead["lastError"] as? String)?.contains("poison") == true, "\(dead)")
-        #expect((dead["lastError"] as? String)?.contains("signal 11") == true, "\(dead)")
+        #expect(dead["event_id"] as? String == "c-10" && dead["endpoint"] as? String == "bad")
+        #expect((dead["last_error"] as? String)?.contains("poison") == true, "\(dead)")
+        #expect((dead["last_error"] as? String)?.contains("signal 11") == true, "\(dead)")
         #expect(Set(Self.delivered(file)) == Set(ids), "the other endpoint got every event")
         #expect(try await daemon.send("GET", "/healthz").status == 200, "the daemon stayed up")
         #expect(daemon.log.contains("Plugin worker ended; starting it again"))
@@ -175,10 +175,10 @@ struct MisbehavingPluginTests {
         // Only the poison event is dead (twice, when the daemon died between
         // storing it and answering, and the sender sent it again).
         let dead = try await Self.deliveries(daemon, status: "dead")
-        #expect(!dead.isEmpty && dead.allSatisfy { $0["eventID"] as? String == "n-25" }, "\(dead)")
-        #expect(dead.allSatisfy { ($0["lastError"] as? String)?.contains("poison") == true }, "\(dead)")
+        #expect(!dead.isEmpty && dead.allSatisfy { $0["event_id"] as? String == "n-25" }, "\(dead)")
+        #expect(dead.allSatisfy { ($0["last_error"] as? String)?.contains("poison") == true }, "\(dead)")
         let delivered = try await Self.deliveries(daemon, status: "delivered")
-        #expect(Set(delivered.filter { $0["endpoint"] as? String == "bad" }.compactMap { $0["eventID"] as? String })
+        #expect(Set(delivered.filter { $0["endpoint"] as? String == "bad" }.compactMap { $0["event_id"] as? String })
                 == Set(ids).subtracting(["n-25"]))
         #expect(Set(Self.delivered(file)) == Set(ids), "every accepted event reached the other endpoint")
         #expect(crashes >= 2 && crashes <= 16)

@@ -107,7 +107,7 @@ struct ReloadTests {
         try await waitUntil(timeout: 15, "the endpoint deleted") { daemon.log.contains("Endpoint deleted") }
         let cancelled = try await OutageTests.deliveries(daemon, status: "cancelled")
         #expect(cancelled.count == 6 && cancelled.allSatisfy { $0["endpoint"] as? String == "gone" }, "\(cancelled)")
-        #expect(cancelled.allSatisfy { $0["lastError"] as? String == "the endpoint was deleted" })
+        #expect(cancelled.allSatisfy { $0["last_error"] as? String == "the endpoint was deleted" })
         #expect(try await OutageTests.deliveries(daemon, status: "pending").isEmpty)
         #expect(try await OutageTests.health(daemon, endpoint: "gone").isEmpty)
     }

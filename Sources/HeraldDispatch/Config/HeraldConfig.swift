@@ -39,6 +39,9 @@ public struct HeraldConfig: Sendable {
     public var poisonAfterCrashes = 3
     /// New deliveries each endpoint holds in memory; the rest wait in the store.
     public var backlogInMemory = 10_000
+    /// Seconds the history of an event (its deliveries and attempts) is
+    /// kept once every delivery ended; 0 keeps it for ever.
+    public var retentionSeconds: Double = 30 * 86400
     /// Auto-clear for Huawei events that give no `timeout`.
     public var defaultTimeoutSeconds = 3 * 86400
     public var teams: [Team] = []
@@ -141,7 +144,8 @@ public struct HeraldConfig: Sendable {
 
     private mutating func readStorage(_ node: ConfigNode?) throws(ConfigError) {
         guard let node else { return }
-        let fields = try node.mapping(allowed: ["path", "durability", "backlog_in_memory", "wal_autocheckpoint"])
+        let fields = try node.mapping(allowed: ["path", "durability", "backlog_in_memory", "wal_autocheckpoint", "retention"])
+        if let retention = fields["retention"] { retentionSeconds = try retention.duration(max: 10 * 366 * 86400) }
         if let pages = fields["wal_autocheckpoint"] { walAutocheckpoint = try pages.int(min: 0) }
         if let backlog = fields["backlog_in_memory"] { backlogInMemory = try backlog.int(min: 2, max: 10_000_000) }
         if let path = fields["path"] {
