@@ -7,7 +7,11 @@ struct Herald: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "herald",
         abstract: "Takes alert events in and pushes them out through channel plugins.",
-        subcommands: [Serve.self, Check.self, Plugins.self, Deliveries.self, Captures.self, PluginWorkerCommand.self])
+        version: Herald.version,
+        subcommands: [Serve.self, Check.self, Endpoints.self, Policies.self, Teams.self, Events.self, History.self,
+                      DeadLetters.self, Plugins.self, Deliveries.self, Captures.self, PluginWorkerCommand.self])
+
+    static let version = "0.6.0"
 }
 
 /// Options every command that reads the config file shares.
