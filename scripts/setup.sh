@@ -6,7 +6,7 @@ packages=(
   libcurl4-openssl-dev libssl-dev librdkafka-dev libpcap-dev libffi-dev libsqlite3-dev  # build: channels and the store
   python3 openssl curl                                           # tests: the HTTP(S) receiver and its certificates
   rsyslog rsyslog-openssl kcat python3-aiosmtpd                  # tests: syslog (with TLS) and SMTP servers, a Kafka consumer
-  python3-prometheus-client                                      # tests: an independent reader of /metrics
+  python3-prometheus-client python3-jsonschema python3-yaml     # tests: independent readers of /metrics and the OpenAPI document
   nginx-light                                                    # benchmark: a receiver faster than the daemon
 )
 missing=()

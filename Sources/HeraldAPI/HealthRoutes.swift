@@ -12,6 +12,7 @@ public import Prometheus
 /// - `GET /-/healthy` and `GET /-/ready`, as Alertmanager names them: 200
 ///   `OK` while the daemon runs; ready once its endpoints are open (503 before).
 /// - `GET /metrics`: the Prometheus text format.
+/// - `GET /api/v1/openapi.yaml`: the API's OpenAPI document.
 public struct HealthRoutes<Context: RequestContext>: Sendable {
     let dispatcher: Dispatcher
     let registry: PrometheusCollectorRegistry
@@ -33,6 +34,10 @@ public struct HealthRoutes<Context: RequestContext>: Sendable {
         router.get("/-/healthy") { _, _ -> Response in Self.text(.ok, "OK\n") }
         router.get("/-/ready") { _, _ -> Response in
             dispatcher.isReady ? Self.text(.ok, "OK\n") : Self.text(.serviceUnavailable, "Service Unavailable\n")
+        }
+        router.get("/api/v1/openapi.yaml") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "application/yaml"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_yaml)))
         }
         router.get("/metrics") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

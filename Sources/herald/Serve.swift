@@ -57,6 +57,7 @@ struct Serve: AsyncParsableCommand {
         TeamRoutes(state: state, dispatcher: dispatcher, teams: teams).addRoutes(to: router)
         EndpointResourceRoutes(state: state, dispatcher: dispatcher, teams: teams).addRoutes(to: router)
         PolicyRoutes(state: state, dispatcher: dispatcher, teams: teams).addRoutes(to: router)
+        for route in router.routes { logger.debug("Route", metadata: ["method": "\(route.method)", "path": "\(route.path)"]) }
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "herald"),

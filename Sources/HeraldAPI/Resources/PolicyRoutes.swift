@@ -29,9 +29,10 @@ public struct PolicyRoutes: Sendable {
             return try ResourceRequest.answer(.ok, view(policy, config))
         }
         router.post("/api/v1/policies") { request, context -> Response in
+            let caller = try context.caller()
             let body = try await ResourceRequest.object(request)
             let name = try ResourceRequest.name(body)
-            let team = try ResourceRequest.team(body, caller: try context.caller(), teams: teams)
+            let team = try ResourceRequest.team(body, caller: caller, teams: teams)
             guard !dispatcher.config.policies.contains(where: { $0.id == name }) else {
                 throw APIError(.conflict, field: "name", "a policy named \"\(name)\" exists")
             }
