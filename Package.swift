@@ -204,7 +204,7 @@ let package = Package(
         .target(
             name: "HeraldFuzzTargets",
             dependencies: [
-                "HeraldIngest", "HeraldCore", "HeraldDispatch", "HeraldPluginHost",
+                "HeraldIngest", "HeraldCore", "HeraldDispatch", "HeraldPluginHost", "HeraldStore",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/Fuzz/Targets",

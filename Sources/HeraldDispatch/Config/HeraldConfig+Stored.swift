@@ -138,7 +138,7 @@ extension HeraldConfig {
     /// The first field of an API item that would read the daemon's
     /// environment (`${NAME}`) or a file (`*_file`): a team must not reach
     /// either through an endpoint's config.
-    static func readsTheHost(_ value: JSONValue, path: String = "") -> String? {
+    public static func readsTheHost(_ value: JSONValue, path: String = "") -> String? {
         switch value {
         case .string(let text): return text.contains("${") ? path : nil
         case .array(let items):

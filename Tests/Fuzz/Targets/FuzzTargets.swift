@@ -3,6 +3,7 @@ import HeraldCore
 import HeraldDispatch
 import HeraldIngest
 @testable import HeraldPluginHost
+import HeraldStore
 import Logging
 
 /// The libFuzzer targets: every ingest parser and the config loader, each
@@ -11,7 +12,7 @@ import Logging
 /// error) stops the fuzzer with the input saved.
 public enum FuzzTargets {
     public static let names = ["native", "huawei", "alertmanager-api", "alertmanager-webhook", "aliyun", "tencent",
-                               "pagerduty", "config", "template", "worker-frame"]
+                               "pagerduty", "config", "api-item", "template", "worker-frame"]
 
     /// Runs one input through the target `name`.
     public static func run(_ name: String, _ data: [UInt8]) {
@@ -32,6 +33,7 @@ public enum FuzzTargets {
                     check([triggered, PagerDutyEvent.resolving(triggered, now: now)])
                 }
             case "config": config(data)
+            case "api-item": apiItem(data)
             case "template": template(data)
             case "worker-frame":
                 // What a plugin worker process sends the daemon (a crashed or hostile one included).
@@ -82,6 +84,31 @@ public enum FuzzTargets {
             _ = try templates.render(push.fields)
         } catch {
             precondition(!error.description.isEmpty, "a template error with no message")
+        }
+    }
+
+    /// A team, endpoint or policy body sent to the API (the first byte
+    /// picks which), merged into a config as the daemon merges stored items.
+    static func apiItem(_ data: [UInt8]) {
+        guard let first = data.first else { return }
+        let kind = StoredResource.Kind.allCases[Int(first) % StoredResource.Kind.allCases.count]
+        guard let body = try? decodeJSONBody(JSONValue.self, from: Array(data.dropFirst())) else { return }
+        let name = body.objectValue?["name"]?.stringValue ?? "item"
+        let item = StoredResource(kind: kind, name: name, team: "ops", body: body)
+        let yaml = """
+            teams: [{name: ops, tokens: [t]}]
+            endpoints: [{name: hook, team: ops, channel: file, config: {path: /dev/null}}]
+            policies: [{name: all, team: ops, endpoints: [hook]}]
+            """
+        do {
+            let (config, _, leftOut) = try HeraldConfig.parse(yaml: yaml, file: "fuzz.yaml", loadPlugins: { _ in catalog },
+                                                              stored: [item])
+            if HeraldConfig.readsTheHost(body) != nil {
+                precondition(!config.madeByAPI.contains("\(kind.rawValue)/\(name)"), "an API item read the host")
+            }
+            precondition(leftOut.allSatisfy { !$0.message.isEmpty }, "left out without a reason")
+        } catch {
+            precondition(!error.description.isEmpty, "a config error with no message")
         }
     }
 
