@@ -5,15 +5,24 @@
 #   scripts/benchmark.sh [seconds per load run, default 10]
 # Environment:
 #   WAL_AUTOCHECKPOINT=N  storage.wal_autocheckpoint for the daemon (default 1000)
-#   PROFILE=1             perf-record the daemon during the end-to-end run and
+#   PROFILE=1             (other runs) perf-record the daemon during the end-to-end run and
 #                         print where its CPU time went (needs linux-perf)
-#   ONLY=http|channels    only the HTTP runs, or only the Kafka and syslog runs
+#   ONLY=http|channels|alertmanager
+#                         only the HTTP runs, the Kafka and syslog runs, or the
+#                         side-by-side run against Alertmanager on its own API
+#   PROFILE=PHASE         (with ONLY=alertmanager) perf-record Herald during that
+#                         phase: burst100, burst1, rate200 or rate1000
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
 scripts/setup.sh
-command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null 2>&1 || sudo apt-get install -y -qq wrk >/dev/null; }
-[ -z "${PROFILE:-}" ] || command -v perf >/dev/null || { apt-get install -y -qq linux-perf >/dev/null 2>&1 || sudo apt-get install -y -qq linux-perf >/dev/null; }
+# Runs this part of the benchmark? All of them when ONLY is unset.
+want() { [ -z "${ONLY:-}" ] || [ "$ONLY" = "$1" ]; }
+install() { apt-get install -y -qq "$@" >/dev/null 2>&1 || sudo apt-get install -y -qq "$@" >/dev/null; }
+command -v wrk >/dev/null || install wrk
+want alertmanager && { command -v prometheus-alertmanager >/dev/null || install prometheus-alertmanager
+                       python3 -c 'import uvloop' 2>/dev/null || install python3-uvloop; }
+[ -z "${PROFILE:-}" ] || command -v perf >/dev/null || install linux-perf
 echo "building in release mode..."
 swift build -c release --product herald >/tmp/herald-bench-build.log 2>&1 || { cat /tmp/herald-bench-build.log; exit 1; }
 scripts/build-plugins.sh release >>/tmp/herald-bench-build.log 2>&1 || { cat /tmp/herald-bench-build.log; exit 1; }
@@ -98,7 +107,7 @@ end_to_end() {
     "[{name: sink, team: bench, channel: http, isolation: $isolation, max_in_flight: 512, config: {url: 'http://127.0.0.1:$nginx_port/e/{{ id }}'}}]" \
     "[{name: all, team: bench, endpoints: [sink]}]"
   : > "$work/access.log"
-  if [ -n "${PROFILE:-}" ]; then
+  if [ "${PROFILE:-}" = 1 ]; then
     perf record -F 499 -g -o "$work/perf.data" -p "$daemon" >/dev/null 2>&1 &
     profiler=$!
   fi
@@ -111,7 +120,7 @@ end_to_end() {
   done
   sleep 0.3
   local cpu; cpu=$(awk -v a="$(cpu_seconds "$daemon")" -v b="$cpu_before" 'BEGIN {print a - b}')
-  if [ -n "${PROFILE:-}" ]; then
+  if [ "${PROFILE:-}" = 1 ]; then
     kill -INT "$profiler"; wait "$profiler" 2>/dev/null || true
     # (head closes the pipe early: no pipefail here)
     (set +o pipefail
@@ -131,7 +140,7 @@ end_to_end() {
 }
 
 echo "Herald benchmark, $(nproc) cores, ${seconds}s per run, $(date -u +%F)"
-[ "${ONLY:-http}" = http ] && for durability in process power; do
+want http && for durability in process power; do
   echo
   echo "== durability: $durability =="
   # Ingest alone: events stored durably, no policy routes them anywhere.
@@ -154,7 +163,7 @@ echo "Herald benchmark, $(nproc) cores, ${seconds}s per run, $(date -u +%F)"
   stop_daemon
 done
 
-[ "${ONLY:-channels}" = channels ] || exit 0
+if want channels; then
 echo
 echo "== channels, end to end (durability: process) =="
 # Kafka: librdkafka's mock cluster (the test peer), 4 partitions per topic.
@@ -198,3 +207,10 @@ for _ in $(seq 120); do
 done
 echo "  syslog (tcp): $(python3 Benchmarks/receipt_rate.py < "$work/syslog.out")"
 stop_daemon
+fi
+
+if want alertmanager; then
+  echo
+  echo "== against Alertmanager $(prometheus-alertmanager --version 2>&1 | awk 'NR == 1 {print $3}') on its own API (POST /api/v2/alerts) =="
+  python3 Benchmarks/compare_alertmanager.py "$PWD/$herald" "$PWD/.build/herald-plugins" "$seconds" "$work" process power
+fi

@@ -85,9 +85,12 @@ public struct IngestRoutes<Context: RequestContext>: Sendable {
     }
 
 
-    func ingest(_ events: [Event]) async throws {
+    /// Stores the events (less a sender's repeats with `dropRepeats`, see
+    /// `Pipeline.ingest`); returns how many were stored.
+    @discardableResult
+    func ingest(_ events: [Event], dropRepeats: Bool = false) async throws -> Int {
         do {
-            try await pipeline.ingest(events)
+            return try await pipeline.ingest(events, dropRepeats: dropRepeats)
         } catch is Pipeline.ShuttingDown {
             throw APIError(.serviceUnavailable, "shutting down; send again")
         } catch {

@@ -16,7 +16,7 @@ import Synchronization
 /// follows the commit.
 public final class Pipeline: Sendable {
     private struct Queued {
-        var ingests: [(events: [Event], done: CheckedContinuation<Void, any Error>)] = []
+        var ingests: [Ingest] = []
         var attempts: [AttemptRecord] = []
         /// In-flight marks (delivery id → group size), each group with who
         /// waits for it to be durable.
@@ -28,6 +28,13 @@ public final class Pipeline: Sendable {
         var finished = false
     }
 
+    private struct Ingest {
+        let events: [Event]
+        let dropRepeats: Bool
+        /// Told how many of the events were stored.
+        let done: CheckedContinuation<Int, any Error>
+    }
+
     /// Ingest after shutdown began: the caller answers 503 and the sender retries.
     public struct ShuttingDown: Error {}
 
@@ -37,19 +44,9 @@ public final class Pipeline: Sendable {
     private let signals: AsyncStream<Void>
     private let logger: Logger
 
-    /// The status of the team's newest event with each of `ids` (see `Store`).
-    public func latestStatuses(team: String, ids: [String]) async throws -> [String: EventStatus] {
-        try await store.latestStatuses(team: team, ids: ids)
-    }
-
     /// The team's newest event with this id.
     public func latestEvent(team: String, id: String) async throws -> Event? {
         try await store.latestEvent(team: team, id: id)
-    }
-
-    /// Moves armed auto-clear deadlines later (see `Store`).
-    public func extendAutoClear(_ deadlines: [String: Double]) async throws {
-        try await store.extendAutoClear(deadlines)
     }
 
     public init(store: any Store, logger: Logger) {
@@ -58,12 +55,21 @@ public final class Pipeline: Sendable {
         (signals, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
-    /// Makes `events` durable and routes them; returns once committed.
-    public func ingest(_ events: [Event]) async throws {
-        guard !events.isEmpty else { return }
-        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+    /// Makes `events` durable and routes them; returns once committed, with
+    /// how many were stored.
+    ///
+    /// With `dropRepeats`, an event whose id the team's newest stored event
+    /// (or one earlier in the batch) has in the same status is a sender's
+    /// repeat: it is not stored, so it is pushed once, and a firing repeat
+    /// moves its alert's auto-clear deadline later. A firing alert
+    /// auto-cleared meanwhile fires again. The check runs in the writer, so
+    /// two posts of one alert at the same instant cannot both be news.
+    @discardableResult
+    public func ingest(_ events: [Event], dropRepeats: Bool = false) async throws -> Int {
+        guard !events.isEmpty else { return 0 }
+        return try await withCheckedThrowingContinuation { (done: CheckedContinuation<Int, any Error>) in
             let queued = queue.withLock { queue in
-                if !queue.finished { queue.ingests.append((events, done)) }
+                if !queue.finished { queue.ingests.append(Ingest(events: events, dropRepeats: dropRepeats, done: done)) }
                 return !queue.finished
             }
             if queued { wake.yield() } else { done.resume(throwing: ShuttingDown()) }
@@ -165,18 +171,19 @@ public final class Pipeline: Sendable {
     /// One transaction for everything queued: attempt records and new events.
     private func write(_ work: Queued, planner: inout Planner, unroutedLog: inout UnroutedLog,
                        deliver: @Sendable ([PendingDelivery]) async -> Void) async {
-        let events = work.ingests.flatMap(\.events)
-        let plan = planner.plan(events)
         do {
+            let (stored, extended) = try await withoutRepeats(work.ingests)
+            var plan = planner.plan(stored.flatMap { $0 })
+            plan.batch.extendTimeouts = extended
             var marks: [Int64: Int] = [:]
             for mark in work.marks { for id in mark.ids { marks[id] = mark.group } }
             let result = try await store.commit(plan.batch, attempts: work.attempts, marks: marks)
             planner.keep(plan)
             // Durable now: answer the senders first, then hand the work over.
-            for ingest in work.ingests { ingest.done.resume() }
+            for (ingest, events) in zip(work.ingests, stored) { ingest.done.resume(returning: events.count) }
             for mark in work.marks { mark.done.resume() }
             let now = Date().timeIntervalSince1970
-            Self.count(work.ingests.map(\.events), plan)
+            Self.count(stored, plan)
             unroutedLog.note(plan.unrouted, now: now, logger: logger)
             let made = zip(result.deliveryIDs, plan.batch.deliveries).map { id, delivery in
                 PendingDelivery(id: id, push: plan.push(for: delivery, id: id), attempts: 0, notBefore: 0, createdAt: now)
@@ -187,10 +194,40 @@ public final class Pipeline: Sendable {
             // recorded leave their deliveries pending in the store, to be
             // tried again after a restart: repeated, never lost.
             logger.error("Could not write a batch", metadata: [
-                "error": "\(error)", "events": "\(events.count)", "attempts": "\(work.attempts.count)"])
+                "error": "\(error)", "events": "\(work.ingests.reduce(0) { $0 + $1.events.count })",
+                "attempts": "\(work.attempts.count)"])
             for ingest in work.ingests { ingest.done.resume(throwing: error) }
             for mark in work.marks { mark.done.resume(throwing: error) }
         }
+    }
+
+    /// Each request's events less the repeats of those that asked for it
+    /// (see `ingest`), and the auto-clear deadlines the repeats extend. One
+    /// read per team for the whole batch.
+    private func withoutRepeats(_ ingests: [Ingest]) async throws -> (stored: [[Event]], extended: [String: Double]) {
+        var asked: [String: Set<String>] = [:]
+        for ingest in ingests where ingest.dropRepeats {
+            for event in ingest.events { asked[event.team, default: []].insert(event.id) }
+        }
+        guard !asked.isEmpty else { return (ingests.map(\.events), [:]) }
+        var latest: [String: [String: EventStatus]] = [:]
+        for (team, ids) in asked { latest[team] = try await store.latestStatuses(team: team, ids: Array(ids)) }
+        let now = Date().timeIntervalSince1970
+        var extended: [String: Double] = [:]
+        let stored = ingests.map { ingest in
+            guard ingest.dropRepeats else { return ingest.events }
+            return ingest.events.filter { event in
+                guard latest[event.team]?[event.id] != event.status else {
+                    if event.status == .firing, let timeout = event.timeoutSeconds {
+                        extended[event.alertKey] = max(extended[event.alertKey] ?? 0, now + Double(timeout))
+                    }
+                    return false
+                }
+                latest[event.team, default: [:]][event.id] = event.status
+                return true
+            }
+        }
+        return (stored, extended)
     }
 
     /// Counts a committed batch: events by format and team (a request's

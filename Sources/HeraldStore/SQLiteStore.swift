@@ -41,7 +41,10 @@ public final class SQLiteStore: Store {
         let now = Date().timeIntervalSince1970
         return try await pool.write { db in
             let fallbacks = try Self.record(attempts, db)
-            for (id, group) in marks { try db.execute(literal: "UPDATE delivery SET inFlightMark = \(group) WHERE id = \(id)") }
+            if !marks.isEmpty {
+                let mark = try db.cachedStatement(sql: "UPDATE delivery SET inFlightMark = ? WHERE id = ?")
+                for (id, group) in marks { try mark.execute(arguments: [group, id]) }
+            }
             var eventRows: [Int64] = []
             eventRows.reserveCapacity(encoded.count)
             let insertEvent = try db.cachedStatement(sql: """
@@ -91,16 +94,29 @@ public final class SQLiteStore: Store {
                     try deleteThrottle.execute(arguments: [key.endpoint, key.policy, key.objectID])
                 }
             }
-            for key in batch.disarmTimeouts {
-                try db.execute(literal: "DELETE FROM autoClear WHERE alertKey = \(key)")
-            }
-            for (key, timeout) in batch.armTimeouts {
-                try db.execute(literal: """
-                    INSERT INTO autoClear (alertKey, eventRow, deadline) VALUES (\(key), \(eventRows[timeout.eventIndex]), \(timeout.deadline))
-                    ON CONFLICT (alertKey) DO UPDATE SET eventRow = excluded.eventRow, deadline = excluded.deadline
-                    """)
-            }
+            try Self.writeTimeouts(batch, eventRows: eventRows, db)
             return CommitResult(deliveryIDs: ids, fallbacks: fallbacks)
+        }
+    }
+
+    /// Arms, disarms and extends auto-clear deadlines.
+    private static func writeTimeouts(_ batch: IngestBatch, eventRows: [Int64], _ db: Database) throws {
+        if !batch.disarmTimeouts.isEmpty {
+            let disarm = try db.cachedStatement(sql: "DELETE FROM autoClear WHERE alertKey = ?")
+            for key in batch.disarmTimeouts { try disarm.execute(arguments: [key]) }
+        }
+        if !batch.armTimeouts.isEmpty {
+            let arm = try db.cachedStatement(sql: """
+                INSERT INTO autoClear (alertKey, eventRow, deadline) VALUES (?, ?, ?)
+                ON CONFLICT (alertKey) DO UPDATE SET eventRow = excluded.eventRow, deadline = excluded.deadline
+                """)
+            for (key, timeout) in batch.armTimeouts {
+                try arm.execute(arguments: [key, eventRows[timeout.eventIndex], timeout.deadline])
+            }
+        }
+        if !batch.extendTimeouts.isEmpty {
+            let extend = try db.cachedStatement(sql: "UPDATE autoClear SET deadline = MAX(deadline, ?) WHERE alertKey = ?")
+            for (key, deadline) in batch.extendTimeouts { try extend.execute(arguments: [deadline, key]) }
         }
     }
 
@@ -300,15 +316,6 @@ public final class SQLiteStore: Store {
                 ORDER BY row DESC LIMIT 1
                 """
             return try request.fetchOne(db).map { try Event(stored: $0) }
-        }
-    }
-
-    public func extendAutoClear(_ deadlines: [String: Double]) async throws {
-        guard !deadlines.isEmpty else { return }
-        try await pool.write { db in
-            for (key, deadline) in deadlines {
-                try db.execute(literal: "UPDATE autoClear SET deadline = MAX(deadline, \(deadline)) WHERE alertKey = \(key)")
-            }
         }
     }
 

@@ -58,9 +58,12 @@ public struct IngestBatch: Sendable {
     public var armTimeouts: [String: (eventIndex: Int, deadline: Double)] = [:]
     /// Alert keys whose auto-clear is no longer due (resolved).
     public var disarmTimeouts: Set<String> = []
+    /// Armed auto-clear deadlines to move later, never earlier, by alert
+    /// key: a sender's repeat saying the alert still goes on.
+    public var extendTimeouts: [String: Double] = [:]
 
     public init() {}
-    public var isEmpty: Bool { events.isEmpty }
+    public var isEmpty: Bool { events.isEmpty && extendTimeouts.isEmpty }
 }
 
 /// A delivery waiting to be attempted, with what its worker needs.
@@ -341,9 +344,6 @@ public protocol Store: Sendable {
     func latestStatuses(team: String, ids: [String]) async throws -> [String: EventStatus]
     /// The team's newest event with this id (an id with `Event.hubIDPrefix`).
     func latestEvent(team: String, id: String) async throws -> Event?
-    /// Moves armed auto-clear deadlines (by alert key) later, never earlier:
-    /// a sender's repeat saying the alert still goes on.
-    func extendAutoClear(_ deadlines: [String: Double]) async throws
     /// Marks the start of a daemon's run; tells whether the last one ended
     /// without `endRun` (a crash), and then blames the deliveries marked in
     /// flight: one marked alone has its crash count raised (and at

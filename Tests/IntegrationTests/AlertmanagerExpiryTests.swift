@@ -54,4 +54,47 @@ struct AlertmanagerExpiryTests {
         #expect(paths.sorted() == ["/Repeated/Critical", "/Repeated/Recovery", "/Silent/Critical", "/Silent/Critical",
                                    "/Silent/Recovery"])
     }
+
+    /// The repeat check runs in the writer, so an alert posted many times at
+    /// the same instant (Alertmanager instances of one cluster each sending
+    /// it) is news once, however the posts fall into batches.
+    @Test func simultaneousRepeatsAreStoredAndPushedOnce() async throws {
+        let directory = try Repository.temporaryDirectory("herald-am-repeats")
+        let receiver = try await HTTPReceiver(directory: directory)
+        defer { receiver.stop() }
+        let daemon = try await Daemon(config: """
+            teams:
+              - {name: ops, tokens: [t0ken]}
+            endpoints:
+              - {name: hook, team: ops, channel: http, config: {url: "\(receiver.baseURL)/{{ name }}/{{ level }}"}}
+            policies:
+              - {name: all, team: ops, endpoints: [hook]}
+            """, directory: directory)
+        defer { daemon.stop() }
+        // The alert twice in one body as well: a batch repeats itself too.
+        let alert = #"{"status":"firing","labels":{"alertname":"Twice","severity":"critical","instance":"db-1"},"annotations":{},"startsAt":"2026-11-18T11:06:40Z","endsAt":"0001-01-01T00:00:00Z","fingerprint":"f1"}"#
+        let body = #"{"version":"4","groupKey":"{}","status":"firing","receiver":"herald","groupLabels":{},"commonLabels":{},"commonAnnotations":{},"externalURL":"http://am","alerts":["# + alert + "," + alert + "]}"
+        // curl opens every connection at once and sends on each as soon as
+        // it is up, so the posts reach the daemon together.
+        let posts = 48
+        let bodyFile = directory.appendingPathComponent("twice.json")
+        try body.write(to: bodyFile, atomically: true, encoding: .utf8)
+        let curl = try ChildProcess("/usr/bin/curl", [
+            "-s", "--parallel", "--parallel-immediate", "--parallel-max", "\(posts)",
+            "-H", "Authorization: Bearer t0ken", "-H", "Content-Type: application/json", "--data-binary", "@\(bodyFile.path)",
+        ] + Array(repeating: "http://127.0.0.1:\(daemon.port)/api/v1/ingest/alertmanager", count: posts),
+            log: directory.appendingPathComponent("curl.out"))
+        try await waitUntil(timeout: 30, "curl's posts") { !curl.isRunning }
+        let answers = try NSRegularExpression(pattern: #"\{"accepted":(\d+),"repeats":(\d+)\}"#)
+            .matches(in: curl.log, range: NSRange(curl.log.startIndex..., in: curl.log))
+            .map { match in (1...2).map { Int((curl.log as NSString).substring(with: match.range(at: $0))) ?? -1 } }
+        #expect(answers.count == posts, "\(curl.log)")
+        #expect(answers.allSatisfy { $0[0] + $0[1] == 2 }, "\(answers)")
+        let accepted = answers.reduce(0) { $0 + $1[0] }
+        #expect(accepted == 1)
+        try await waitUntil(timeout: 10, "the push") { try await !receiver.requests().isEmpty }
+        // Time for a wrongly stored repeat's push to follow.
+        try await Task.sleep(for: .seconds(1))
+        #expect(try await receiver.requests().map(\.path) == ["/Twice/Critical"])
+    }
 }

@@ -66,9 +66,8 @@ extension IngestRoutes {
         let events = try APIError.parsing { () throws(IngestError) in
             try AlertmanagerFormat.webhookEvents(body: body, team: team, now: Date())
         }
-        let fresh = try await unseen(events, team: team)
-        try await ingest(fresh)
-        return try JSONAnswer.response(.accepted, ["accepted": fresh.count, "repeats": events.count - fresh.count])
+        let stored = try await ingest(events, dropRepeats: true)
+        return try JSONAnswer.response(.accepted, ["accepted": stored, "repeats": events.count - stored])
     }
 
     /// Alertmanager's own API, as Prometheus calls it: a JSON array of alerts.
@@ -78,25 +77,7 @@ extension IngestRoutes {
         let events = try APIError.parsing { () throws(IngestError) in
             try AlertmanagerFormat.apiEvents(body: body, team: team, now: Date())
         }
-        try await ingest(try await unseen(events, team: team))
+        try await ingest(events, dropRepeats: true)
         return Response(status: .ok)
-    }
-
-    /// The events that are news: a repeat of an alert in the state it was
-    /// last stored in (firing, or resolved) is dropped, so it is pushed
-    /// once, and a firing repeat moves its auto-clear deadline later. A
-    /// firing alert that was auto-cleared meanwhile fires again.
-    private func unseen(_ events: [Event], team: String) async throws -> [Event] {
-        var latest = try await pipeline.latestStatuses(team: team, ids: events.map(\.id))
-        let now = Date().timeIntervalSince1970
-        var extended: [String: Double] = [:]
-        for event in events where latest[event.id] == .firing && event.status == .firing {
-            if let timeout = event.timeoutSeconds { extended[event.alertKey] = now + Double(timeout) }
-        }
-        try await pipeline.extendAutoClear(extended)
-        return events.filter { event in
-            defer { latest[event.id] = event.status }
-            return latest[event.id] != event.status
-        }
     }
 }

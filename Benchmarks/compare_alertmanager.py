@@ -1,0 +1,296 @@
+#!/usr/bin/env python3
+"""Herald against Alertmanager on Alertmanager's own API, side by side.
+
+Both servers get the same alerts on POST /api/v2/alerts and send one
+notification per alert to the same receiver (webhook_receiver.py, in its own
+process), which notes each alert's first arrival. Alertmanager (Debian's
+prometheus-alertmanager, state in memory) groups by every label with no
+wait, so each alert is its own notification; Herald (release build, the HTTP
+channel, defaults otherwise) stores each alert durably before answering.
+Every phase starts a fresh server and receiver; the order of the servers
+alternates from phase to phase. Prints each figure for both and the ratio.
+
+Phases:
+  burst100  wrk, 100 alerts per request, 8 connections, for SECONDS/2;
+            end to end = alerts delivered / (last receipt - first post)
+  burst1    wrk, one alert per request, 16 connections, likewise
+  rate200   200 alerts/s offered for SECONDS, one per request, open loop
+  rate1000  1,000 alerts/s; latency = receipt - scheduled send time
+CPU is the server's user + system time over the phase (its children
+included); RSS is its peak (VmHWM). PHASES="burst1 ..." runs only those,
+HERALD_ONLY=1 leaves Alertmanager out (no table then). With PROFILE=PHASE (needs linux-perf),
+Herald is perf-recorded during that phase and its top entries printed.
+
+  compare_alertmanager.py HERALD PLUGIN_DIR SECONDS WORKDIR [DURABILITY ...]
+"""
+import http.client, os, re, shutil, subprocess, sys, threading, time
+
+herald, plugin_dir, seconds, work = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
+durabilities = sys.argv[5:] or ["process"]
+SERVER_PORT, RECEIVER_PORT = 18180, 18190
+HERE = os.path.dirname(os.path.abspath(__file__))
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def get(port, path):
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        conn.request("GET", path)
+        answer = conn.getresponse()
+        return answer.status, answer.read()
+    except OSError:
+        return None, b""
+
+
+def wait_until(predicate, what, limit=30):
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise SystemExit(f"{what} did not come up within {limit} s")
+
+
+class Receiver:
+    def __init__(self, phase):
+        self.out = os.path.join(work, f"receipts-{phase}")
+        self.process = subprocess.Popen([sys.executable, os.path.join(HERE, "webhook_receiver.py"),
+                                         str(RECEIVER_PORT), self.out])
+        wait_until(lambda: get(RECEIVER_PORT, "/count")[0] == 200, "the receiver")
+
+    def count(self):
+        return int(get(RECEIVER_PORT, "/count")[1] or 0)
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait()
+        with open(self.out) as file:
+            return {seq: float(at) for seq, at in (line.split() for line in file)}
+
+
+class Server:
+    def cpu_seconds(self):
+        total = 0
+        children = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout.split()
+        for pid in [str(self.process.pid)] + children:
+            try:
+                with open(f"/proc/{pid}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+            except OSError:
+                pass
+        return total / TICKS
+
+    def peak_rss_mb(self):
+        with open(f"/proc/{self.process.pid}/status") as status:
+            return int(re.search(r"VmHWM:\s+(\d+)", status.read()).group(1)) / 1024
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+class Alertmanager(Server):
+    name = "Alertmanager"
+
+    def __init__(self):
+        folder = os.path.join(work, "alertmanager")
+        shutil.rmtree(folder, ignore_errors=True)
+        os.makedirs(folder)
+        config = os.path.join(folder, "alertmanager.yml")
+        with open(config, "w") as file:
+            file.write(f"""route:
+  receiver: hook
+  group_by: ['...']
+  group_wait: 0s
+  group_interval: 5m
+  repeat_interval: 4h
+receivers:
+- name: hook
+  webhook_configs:
+  - url: http://127.0.0.1:{RECEIVER_PORT}/
+    send_resolved: false
+""")
+        self.process = subprocess.Popen(
+            ["prometheus-alertmanager", f"--config.file={config}", f"--storage.path={folder}",
+             f"--web.listen-address=127.0.0.1:{SERVER_PORT}", "--cluster.listen-address=", "--log.level=warn"],
+            stderr=open(os.path.join(folder, "log"), "w"))
+        wait_until(lambda: get(SERVER_PORT, "/-/ready")[0] == 200, "Alertmanager")
+
+
+class Herald(Server):
+    def __init__(self, durability):
+        self.name = f"Herald ({durability})"
+        folder = os.path.join(work, "herald")
+        shutil.rmtree(folder, ignore_errors=True)
+        os.makedirs(folder)
+        config = os.path.join(folder, "herald.yaml")
+        with open(config, "w") as file:
+            file.write(f"""server: {{host: 127.0.0.1, port: {SERVER_PORT}}}
+storage: {{path: {folder}/herald.sqlite, durability: {durability}}}
+plugins: {{directories: [{plugin_dir}]}}
+teams: [{{name: bench, tokens: [bench-token]}}]
+endpoints: [{{name: hook, team: bench, channel: http, config: {{url: 'http://127.0.0.1:{RECEIVER_PORT}/'}}}}]
+policies: [{{name: all, team: bench, endpoints: [hook]}}]
+""")
+        self.process = subprocess.Popen([herald, "serve", "--config", config, "--log-level", "warning"],
+                                        stderr=open(os.path.join(folder, "log"), "w"))
+        wait_until(lambda: get(SERVER_PORT, "/-/ready")[0] == 200, "Herald")
+
+
+def settle(receiver, expected):
+    """Waits until every expected alert arrived, or none arrived for 5 s."""
+    last, still_since = -1, time.time()
+    while time.time() - still_since < 5:
+        count = receiver.count()
+        if count >= expected:
+            return
+        if count != last:
+            last, still_since = count, time.time()
+        time.sleep(0.1)
+
+
+def burst(server, receiver, per_request, connections):
+    env = dict(os.environ, BATCH=str(per_request))
+    started = time.time()
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{max(1, int(seconds / 2))}s",
+                          "-s", os.path.join(HERE, "alerts.lua"), f"http://127.0.0.1:{SERVER_PORT}"],
+                         env=env, capture_output=True, text=True).stdout
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    refused = int((re.search(r"Non-2xx or 3xx responses: (\d+)", out) or [0, 0])[1])
+    accepted = (requests - refused) * per_request
+    settle(receiver, accepted)
+    return started, accepted, refused
+
+
+def offered(server, receiver, rate):
+    """Sends `rate` alerts/s, one per request, each at its scheduled time."""
+    total, threads = int(rate * seconds), 8
+    scheduled, refused = {}, []
+    start = time.time() + 0.2
+
+    def sender(index):
+        conn = http.client.HTTPConnection("127.0.0.1", SERVER_PORT)
+        for n in range(index, total, threads):
+            at = start + n / rate
+            delay = at - time.time()
+            if delay > 0:
+                time.sleep(delay)
+            seq = f"r{rate}-{n}"
+            body = ('[{"labels":{"alertname":"Latency","severity":"critical","seq":"%s"},'
+                    '"annotations":{"summary":"benchmark alert"}}]' % seq)
+            conn.request("POST", "/api/v2/alerts", body,
+                         {"Authorization": "Bearer bench-token", "Content-Type": "application/json"})
+            answer = conn.getresponse()
+            answer.read()
+            if answer.status // 100 == 2:
+                scheduled[seq] = at
+            else:
+                refused.append(answer.status)
+
+    workers = [threading.Thread(target=sender, args=(i,)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    settle(receiver, len(scheduled))
+    return start, scheduled, len(refused)
+
+
+def percentile(values, share):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
+
+
+def report(data):
+    """Where the profiled server's time went: by shared object, then by symbol."""
+    for sort, count in (("dso", 12), ("symbol", 40)):
+        out = subprocess.run(["perf", "report", "-i", data, "--no-children", "--sort", sort, "--stdio", "-g", "none"],
+                             capture_output=True, text=True).stdout
+        print(f"  profile by {sort}:")
+        for line in [l for l in out.splitlines() if re.match(r"^ +[0-9]", l)][:count]:
+            print("   " + line[:150])
+
+
+def run(phase, make_server):
+    receiver = Receiver(phase)
+    server = make_server()
+    cpu_before = server.cpu_seconds()
+    profiler = None
+    if os.environ.get("PROFILE") == phase and isinstance(server, Herald):
+        profiler = subprocess.Popen(["perf", "record", "-F", "999", "-g", "-o", os.path.join(work, "perf.data"),
+                                     "-p", str(server.process.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if phase.startswith("burst"):
+        per, connections = (100, 8) if phase == "burst100" else (1, 16)
+        started, accepted, refused = burst(server, receiver, per, connections)
+        scheduled = None
+    else:
+        started, scheduled, refused = offered(server, receiver, int(phase[4:]))
+        accepted = len(scheduled)
+    cpu = server.cpu_seconds() - cpu_before
+    rss = server.peak_rss_mb()
+    if profiler:
+        profiler.send_signal(2)
+        profiler.wait()
+    server.stop()
+    if profiler:
+        report(os.path.join(work, "perf.data"))
+    receipts = receiver.stop()
+    last = max(receipts.values(), default=started)
+    result = {"server": server.name, "accepted": accepted, "delivered": len(receipts), "refused": refused,
+              "rate": len(receipts) / max(last - started, 1e-9), "cpu": cpu, "rss": rss,
+              "cpu_per_alert_us": cpu * 1e6 / max(len(receipts), 1), "wall": max(last - started, 1e-9)}
+    if scheduled is not None:
+        latencies = [(receipts[seq] - at) * 1000 for seq, at in scheduled.items() if seq in receipts]
+        result.update(p50=percentile(latencies, 0.5), p99=percentile(latencies, 0.99), max=max(latencies, default=0),
+                      cpu_share=cpu / max(last - started, 1e-9) * 100)
+    print(f"  {phase:9} {server.name:20} {len(receipts)} of {accepted} delivered ({refused} refused), "
+          f"{result['rate']:.0f} alerts/s end to end, {result['cpu_per_alert_us']:.0f} us CPU per alert, "
+          f"peak RSS {rss:.0f} MB"
+          + (f", latency p50 {result['p50']:.1f} / p99 {result['p99']:.1f} / max {result['max']:.1f} ms, "
+             f"CPU {result['cpu_share']:.0f} % of a core" if scheduled is not None else ""), flush=True)
+    return result
+
+
+phases = os.environ.get("PHASES", "burst100 burst1 rate200 rate1000").split()
+servers = ([] if os.environ.get("HERALD_ONLY") else [("am", Alertmanager)]) \
+    + [(d, lambda d=d: Herald(d)) for d in durabilities]
+results = {}
+for index, phase in enumerate(phases):
+    order = servers if index % 2 == 0 else servers[::-1]
+    for key, make in order:
+        results[(phase, key)] = run(phase, make)
+
+if len(phases) < 4 or os.environ.get("HERALD_ONLY"):
+    sys.exit(0)
+rows = [
+    ("100 alerts/request, end to end (alerts/s)", "burst100", "rate", "higher", 4),
+    ("1 alert/request, 16 connections (alerts/s)", "burst1", "rate", "higher", 4),
+    ("p99 post to receipt at 200/s (ms)", "rate200", "p99", "lower", 0.5),
+    ("p99 post to receipt at 1,000/s (ms)", "rate1000", "p99", "lower", 0.5),
+    ("CPU at 1,000/s (% of a core)", "rate1000", "cpu_share", "lower", 0.5),
+    ("CPU per alert, 1 alert/request (us)", "burst1", "cpu_per_alert_us", "lower", 0.5),
+]
+head = "| figure | Alertmanager | " + " | ".join(f"Herald ({d}) | ratio" for d in durabilities) + " | goal |"
+print()
+print(head)
+print("|" + "---|" * (head.count("|") - 1))
+for title, phase, field, better, goal in rows:
+    am = results[(phase, "am")][field]
+    cells = []
+    for d in durabilities:
+        value = results[(phase, d)][field]
+        cells.append(f"{value:,.1f} | {value / am:.2f}x" if am else f"{value:,.1f} | -")
+    print(f"| {title} | {am:,.1f} | " + " | ".join(cells) + f" | {'>=' if better == 'higher' else '<='} {goal}x |")
+peak = {key: max(results[(p, key)]["rss"] for p in phases) for key, _ in servers}
+print(f"| peak RSS over the phases (MB) | {peak['am']:.0f} | "
+      + " | ".join(f"{peak[d]:.0f} | {peak[d] / peak['am']:.2f}x" for d in durabilities) + " | <= 100 MB |")
+# Known exactly for the offered phases only: wrk leaves out the requests in flight at its deadline.
+lost = {key: sum(results[(p, key)]["accepted"] - results[(p, key)]["delivered"] for p in ("rate200", "rate1000"))
+        for key, _ in servers}
+print(f"| accepted but not delivered, offered phases | {lost['am']} | "
+      + " | ".join(f"{lost[d]} | " for d in durabilities) + " | 0 |")
