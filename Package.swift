@@ -109,6 +109,7 @@ let package = Package(
             name: "herald",
             dependencies: [
                 "HeraldAPI", "HeraldDispatch", "HeraldPluginHost", "HeraldStore", "HeraldCore", "HeraldConformance",
+                "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -176,6 +177,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         .target(
             name: "AliyunChannel",
             dependencies: ["HeraldPluginKit", "HTTPSupport", "COpenSSL"],

@@ -71,7 +71,7 @@ public final class Dispatcher: Service {
         let planner = Planner(
             router: Router(policies: config.policies),
             endpoints: Dictionary(uniqueKeysWithValues: config.endpoints.map { ($0.name, $0) }),
-            throttle: try await store.throttleStates(),
+            throttle: ThrottleBook(try await store.throttleStates()),
             now: { Date().timeIntervalSince1970 })
         // Deliveries left pending by the last run are paged in from the store.
         for worker in opened.values { await worker.resumeFromStore() }

@@ -168,16 +168,23 @@ public final class Pipeline: Sendable {
         wake.finish()
     }
 
-    /// One transaction for everything queued: attempt records and new events.
+    /// One transaction for everything queued: attempt records and new events
+    /// (less the repeats of requests that asked for it, see `ingest`).
     private func write(_ work: Queued, planner: inout Planner, unroutedLog: inout UnroutedLog,
                        deliver: @Sendable ([PendingDelivery]) async -> Void) async {
         do {
-            let (stored, extended) = try await withoutRepeats(work.ingests)
-            var plan = planner.plan(stored.flatMap { $0 })
-            plan.batch.extendTimeouts = extended
             var marks: [Int64: Int] = [:]
             for mark in work.marks { for id in mark.ids { marks[id] = mark.group } }
-            let result = try await store.commit(plan.batch, attempts: work.attempts, marks: marks)
+            let requests = work.ingests.map { (events: $0.events, dropRepeats: $0.dropRepeats) }
+            let routing = planner
+            let (result, (stored, plan)) = try await store.commit(
+                attempts: work.attempts, marks: marks, lookups: Self.repeatLookups(requests)
+            ) { latest in
+                let (stored, extended) = Self.withoutRepeats(requests, latest: latest, now: Date().timeIntervalSince1970)
+                var plan = routing.plan(stored.flatMap { $0 })
+                plan.batch.extendTimeouts = extended
+                return (plan.batch, (stored, plan))
+            }
             planner.keep(plan)
             // Durable now: answer the senders first, then hand the work over.
             for (ingest, events) in zip(work.ingests, stored) { ingest.done.resume(returning: events.count) }
@@ -201,22 +208,26 @@ public final class Pipeline: Sendable {
         }
     }
 
-    /// Each request's events less the repeats of those that asked for it
-    /// (see `ingest`), and the auto-clear deadlines the repeats extend. One
-    /// read per team for the whole batch.
-    private func withoutRepeats(_ ingests: [Ingest]) async throws -> (stored: [[Event]], extended: [String: Double]) {
+    /// The ids whose stored status tells a repeat from news, by team.
+    private static func repeatLookups(_ requests: [(events: [Event], dropRepeats: Bool)]) -> [String: [String]] {
         var asked: [String: Set<String>] = [:]
-        for ingest in ingests where ingest.dropRepeats {
-            for event in ingest.events { asked[event.team, default: []].insert(event.id) }
+        for request in requests where request.dropRepeats {
+            for event in request.events { asked[event.team, default: []].insert(event.id) }
         }
-        guard !asked.isEmpty else { return (ingests.map(\.events), [:]) }
-        var latest: [String: [String: EventStatus]] = [:]
-        for (team, ids) in asked { latest[team] = try await store.latestStatuses(team: team, ids: Array(ids)) }
-        let now = Date().timeIntervalSince1970
+        return asked.mapValues(Array.init)
+    }
+
+    /// Each request's events less the repeats of those that asked for it,
+    /// given the `latest` stored statuses (team → id → status); and the
+    /// auto-clear deadlines the repeats extend.
+    private static func withoutRepeats(_ requests: [(events: [Event], dropRepeats: Bool)],
+                                       latest: [String: [String: EventStatus]], now: Double)
+        -> (stored: [[Event]], extended: [String: Double]) {
+        var latest = latest
         var extended: [String: Double] = [:]
-        let stored = ingests.map { ingest in
-            guard ingest.dropRepeats else { return ingest.events }
-            return ingest.events.filter { event in
+        let stored = requests.map { request in
+            guard request.dropRepeats else { return request.events }
+            return request.events.filter { event in
                 guard latest[event.team]?[event.id] != event.status else {
                     if event.status == .firing, let timeout = event.timeoutSeconds {
                         extended[event.alertKey] = max(extended[event.alertKey] ?? 0, now + Double(timeout))

@@ -36,10 +36,16 @@ public final class SQLiteStore: Store {
 
     // MARK: - Writes
 
-    public func commit(_ batch: IngestBatch, attempts: [AttemptRecord], marks: [Int64: Int]) async throws -> CommitResult {
-        let encoded = batch.events.map(\.storedJSON)
+    public func commit<Planned: Sendable>(
+        attempts: [AttemptRecord], marks: [Int64: Int], lookups: [String: [String]],
+        plan: @escaping @Sendable (_ latest: [String: [String: EventStatus]]) throws -> (IngestBatch, Planned)
+    ) async throws -> (CommitResult, Planned) {
         let now = Date().timeIntervalSince1970
         return try await pool.write { db in
+            var latest: [String: [String: EventStatus]] = [:]
+            for (team, ids) in lookups { latest[team] = try Self.latestStatuses(team: team, ids: ids, db) }
+            let (batch, planned) = try plan(latest)
+            let encoded = batch.events.map(\.storedJSON)
             let fallbacks = try Self.record(attempts, db)
             if !marks.isEmpty {
                 let mark = try db.cachedStatement(sql: "UPDATE delivery SET inFlightMark = ? WHERE id = ?")
@@ -95,7 +101,7 @@ public final class SQLiteStore: Store {
                 }
             }
             try Self.writeTimeouts(batch, eventRows: eventRows, db)
-            return CommitResult(deliveryIDs: ids, fallbacks: fallbacks)
+            return (CommitResult(deliveryIDs: ids, fallbacks: fallbacks), planned)
         }
     }
 
@@ -295,17 +301,16 @@ public final class SQLiteStore: Store {
     /// `eventID = ?` in the planner and scan every hub event of the team.
     static let hubIDCondition = "substr(eventID, 1, \(Event.hubIDPrefix.utf8.count)) = '\(Event.hubIDPrefix)'"
 
-    public func latestStatuses(team: String, ids: [String]) async throws -> [String: EventStatus] {
+    /// The status of the team's newest event with each of `ids` that it has.
+    private static func latestStatuses(team: String, ids: [String], _ db: Database) throws -> [String: EventStatus] {
         let ids = ids.filter { $0.hasPrefix(Event.hubIDPrefix) }
         guard !ids.isEmpty else { return [:] }
-        return try await pool.read { db in
-            let request: SQLRequest<Data> = """
-                SELECT body FROM event WHERE team = \(team) AND eventID IN \(ids) AND \(sql: Self.hubIDCondition) ORDER BY row
-                """
-            // Oldest first, so each id ends with its newest status.
-            return try request.fetchAll(db).map { try Event(stored: $0) }
-                .reduce(into: [:]) { $0[$1.id] = $1.status }
-        }
+        let request: SQLRequest<Data> = """
+            SELECT body FROM event WHERE team = \(team) AND eventID IN \(ids) AND \(sql: hubIDCondition) ORDER BY row
+            """
+        // Oldest first, so each id ends with its newest status.
+        return try request.fetchAll(db).map { try Event(stored: $0) }
+            .reduce(into: [:]) { $0[$1.id] = $1.status }
     }
 
     public func latestEvent(team: String, id: String) async throws -> Event? {

@@ -156,6 +156,13 @@ public enum FallbackKeyChange: Sendable, Equatable {
 }
 
 /// What one commit made.
+extension Store {
+    /// `commit` of a batch planned beforehand.
+    public func commit(_ batch: IngestBatch, attempts: [AttemptRecord], marks: [Int64: Int]) async throws -> CommitResult {
+        try await commit(attempts: attempts, marks: marks, lookups: [:]) { _ in (batch, ()) }.0
+    }
+}
+
 public struct CommitResult: Sendable {
     /// The new deliveries' ids, in `batch.deliveries` order.
     public var deliveryIDs: [Int64] = []
@@ -313,12 +320,19 @@ public struct StoredResource: Sendable, Equatable {
 ///
 /// Implementations make each call one transaction.
 public protocol Store: Sendable {
-    /// Writes a batch of events with their deliveries, records attempts
-    /// (moving each delivery to its next state, clearing its in-flight mark
-    /// and suspicion, making the fallback deliveries of dead ones) and sets
-    /// in-flight marks (delivery id → the size of the group it goes out
-    /// in), in one transaction.
-    func commit(_ batch: IngestBatch, attempts: [AttemptRecord], marks: [Int64: Int]) async throws -> CommitResult
+    /// In one transaction: reads the status of the team's newest event
+    /// with each id of `lookups` (team → ids) that it has, asks `plan` for
+    /// the batch to write given those (how a sender's repeats are told from
+    /// news: read where nothing else can write in between), writes its
+    /// events with their deliveries, records attempts (moving each delivery
+    /// to its next state, clearing its in-flight mark and suspicion, making
+    /// the fallback deliveries of dead ones) and sets in-flight marks
+    /// (delivery id → the size of the group it goes out in). Only ids with
+    /// `Event.hubIDPrefix` are looked up (and indexed); others are never found.
+    func commit<Planned: Sendable>(
+        attempts: [AttemptRecord], marks: [Int64: Int], lookups: [String: [String]],
+        plan: @escaping @Sendable (_ latest: [String: [String: EventStatus]]) throws -> (IngestBatch, Planned)
+    ) async throws -> (CommitResult, Planned)
     /// Up to `limit` pending deliveries of one endpoint with ids above
     /// `afterID`, oldest first: how a worker pages in what it let spill.
     func pendingDeliveries(endpoint: String, afterID: Int64, limit: Int) async throws -> [PendingDelivery]
@@ -338,10 +352,6 @@ public protocol Store: Sendable {
     /// is not armed, with their deliveries, attempts and suppressions;
     /// returns how many events went.
     func prune(storedBefore cutoff: Double, limit: Int) async throws -> Int
-    /// The status of the team's newest event with each of `ids` that it has:
-    /// how a sender's repeats are told from news. Only ids with
-    /// `Event.hubIDPrefix` are looked up (and indexed); others are never found.
-    func latestStatuses(team: String, ids: [String]) async throws -> [String: EventStatus]
     /// The team's newest event with this id (an id with `Event.hubIDPrefix`).
     func latestEvent(team: String, id: String) async throws -> Event?
     /// Marks the start of a daemon's run; tells whether the last one ended

@@ -33,7 +33,7 @@ struct StoreMigrationTests {
         #expect(try await store.cancelPending(endpoint: "backup", reason: "the endpoint was deleted") == 1)
         #expect(try await store.deliveries(team: "ops", status: "cancelled", limit: 10).map(\.id) == [2])
         // Foreign keys still hold after the rebuild.
-        let problems = try await DatabasePool(path: path).read { db in try Row.fetchAll(db, sql: "PRAGMA foreign_key_check") }
+        let problems = try DatabasePool(path: path).read { db in try Row.fetchAll(db, sql: "PRAGMA foreign_key_check") }
         #expect(problems.isEmpty)
     }
 }
