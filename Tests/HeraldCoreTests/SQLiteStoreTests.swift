@@ -18,6 +18,33 @@ struct SQLiteStoreTests {
               timeoutSeconds: timeout)
     }
 
+    /// Commits leave their pages in the log; the background connection
+    /// copies them into the database file soon after, without a commit
+    /// paying for it (the backstop is ten times the configured size).
+    @Test func theLogIsCheckpointedInTheBackground() async throws {
+        for pages in [1000, 0] {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("herald-store-\(UUID())")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let path = directory.appendingPathComponent("test.sqlite").path
+            let store = try SQLiteStore(path: path, walAutocheckpoint: pages)
+            let size = { (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? -1 }
+            let before = size()
+            for round in 0..<20 {
+                var batch = IngestBatch()
+                batch.events = (0..<50).map { Self.event("\(round)-\($0)") }
+                _ = try await store.commit(batch, attempts: [], marks: [:])
+            }
+            // Far fewer pages than the backstop: only the background copies them.
+            try await Task.sleep(for: .milliseconds(500))
+            if pages == 0 {
+                #expect(size() == before, "with checkpoints off, the database file should not change")
+            } else {
+                #expect(size() > before, "the database file should have the committed pages: \(before) -> \(size())")
+            }
+        }
+    }
+
     @Test func committedDeliveriesArePendingUntilRecorded() async throws {
         // Given two events, each with a delivery
         var batch = IngestBatch()
