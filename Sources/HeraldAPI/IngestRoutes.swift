@@ -5,10 +5,11 @@ import HeraldCore
 import HeraldIngest
 import HeraldTelemetry
 public import Hummingbird
+public import HummingbirdAuth
 
 /// The ingest routes: Herald's native JSON and Huawei Cloud's push API.
 /// Each answers only after the events are durable.
-public struct IngestRoutes<Context: RequestContext>: Sendable {
+public struct IngestRoutes<Context: AuthRequestContext>: Sendable where Context.Identity == Caller {
     let pipeline: Pipeline
     let teams: TeamDirectory
     let maxBodyBytes: Int
@@ -51,7 +52,7 @@ public struct IngestRoutes<Context: RequestContext>: Sendable {
     }
 
     private func ingestNative(_ request: Request, _ context: Context) async throws -> Response {
-        let team = try teams.team(bearer: request.headers[.authorization])
+        let team = try teams.team(bearer: request.headers[.authorization], authenticated: context.identity)
         let body = try await collect(request)
         let events = try APIError.parsing { () throws(IngestError) in try NativeFormat.events(body: body, team: team, now: Date()) }
         try await ingest(events)

@@ -250,8 +250,8 @@ public enum PluginConformance {
                 ?? [:]) { $1 }
         let rendered = (try? TemplateSet(fields: templates).render(fields)) ?? [:]
         return Submission(deliveryID: push.deliveryID, attempt: attempt, timeout: timeout,
-                          eventJSON: Array(JSONValue.object(fields).jsonText.utf8), eventFields: FieldList(event: fields),
-                          renderedJSON: Array(JSONValue.object(rendered.mapValues(JSONValue.string)).jsonText.utf8),
+                          eventJSON: JSONValue.object(fields).jsonBytes, eventFields: FieldList(event: fields),
+                          renderedJSON: JSONValue.object(rendered.mapValues(JSONValue.string)).jsonBytes,
                           renderedFields: FieldList(rendered.map { ($0.key, $0.value) }))
     }
 

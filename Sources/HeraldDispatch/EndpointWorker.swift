@@ -316,8 +316,8 @@ actor EndpointWorker {
             let rendered = try templates.render(fields)
             return .success(Submission(
                 deliveryID: push.deliveryID, attempt: attempt, timeout: endpoint.timeoutSeconds,
-                eventJSON: Array(JSONValue.object(fields).jsonText.utf8), eventFields: FieldList(event: fields),
-                renderedJSON: Array(JSONValue.object(rendered.mapValues(JSONValue.string)).jsonText.utf8),
+                eventJSON: JSONValue.object(fields).jsonBytes, eventFields: FieldList(event: fields),
+                renderedJSON: JSONValue.object(rendered.mapValues(JSONValue.string)).jsonBytes,
                 renderedFields: FieldList(rendered.map { ($0.key, $0.value) })))
         } catch {
             return .failure(error)

@@ -19,7 +19,7 @@ extension Event {
         if let endsAt { members["ends_at"] = .number(endsAt.timeIntervalSince1970) }
         if let timeoutSeconds { members["timeout"] = .number(Double(timeoutSeconds)) }
         if let policyID { members["policy"] = .string(policyID) }
-        return Data(JSONValue.object(members).jsonText.utf8)
+        return Data(JSONValue.object(members).jsonBytes)
     }
 
     init(stored data: Data) throws {

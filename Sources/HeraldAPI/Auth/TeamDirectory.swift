@@ -85,10 +85,13 @@ public final class TeamDirectory: Sendable {
 
     /// The team of a `Authorization: Bearer <token>` header, for ingest:
     /// events belong to a team, so an admin token does not send them.
-    func team(bearer header: String?) throws(APIError) -> String {
+    /// `authenticated`: the caller `CallerAuthenticator` found for the same
+    /// header, so the token is not hashed and compared twice.
+    func team(bearer header: String?, authenticated: Caller? = nil) throws(APIError) -> String {
         guard let header, header.lowercased().hasPrefix("bearer ") else {
             throw APIError(.unauthorized, field: "Authorization", "missing bearer token")
         }
+        if case .team(let team) = authenticated { return team }
         return try team(token: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces), field: "Authorization")
     }
 
@@ -102,11 +105,11 @@ public final class TeamDirectory: Sendable {
 
     /// The team of a bearer token, or else of a `token` query parameter
     /// (for callback senders that cannot set headers).
-    func team(_ request: Request) throws(APIError) -> String {
+    func team(_ request: Request, authenticated: Caller? = nil) throws(APIError) -> String {
         if request.headers[.authorization] == nil, let token = request.uri.queryParameters["token"].map(String.init) {
             return try team(token: token, field: "token")
         }
-        return try team(bearer: request.headers[.authorization])
+        return try team(bearer: request.headers[.authorization], authenticated: authenticated)
     }
 
     /// The team whose token this is, if any.

@@ -3,11 +3,12 @@ import HeraldCore
 import HeraldDispatch
 import HeraldIngest
 import Hummingbird
+import HummingbirdAuth
 
 /// The ingest hub: other systems' alert formats, taken in as events.
 extension IngestRoutes {
     func ingestAliyun(_ request: Request, _ context: Context) async throws -> Response {
-        let team = try teams.team(request)
+        let team = try teams.team(request, authenticated: context.identity)
         let body = try await collect(request)
         let event = try APIError.parsing { () throws(IngestError) in try AliyunFormat.event(body: body, team: team, now: Date()) }
         try await ingest([event])
@@ -15,7 +16,7 @@ extension IngestRoutes {
     }
 
     func ingestTencent(_ request: Request, _ context: Context) async throws -> Response {
-        let team = try teams.team(request)
+        let team = try teams.team(request, authenticated: context.identity)
         let body = try await collect(request)
         let (event, sessionID) = try APIError.parsing { () throws(IngestError) in
             try TencentFormat.event(body: body, team: team, now: Date())
@@ -61,7 +62,7 @@ extension IngestRoutes {
     }
 
     func ingestAlertmanagerWebhook(_ request: Request, _ context: Context) async throws -> Response {
-        let team = try teams.team(request)
+        let team = try teams.team(request, authenticated: context.identity)
         let body = try await collect(request)
         let events = try APIError.parsing { () throws(IngestError) in
             try AlertmanagerFormat.webhookEvents(body: body, team: team, now: Date())
@@ -72,7 +73,7 @@ extension IngestRoutes {
 
     /// Alertmanager's own API, as Prometheus calls it: a JSON array of alerts.
     func ingestAlertmanagerAlerts(_ request: Request, _ context: Context) async throws -> Response {
-        let team = try teams.team(request)
+        let team = try teams.team(request, authenticated: context.identity)
         let body = try await collect(request)
         let events = try APIError.parsing { () throws(IngestError) in
             try AlertmanagerFormat.apiEvents(body: body, team: team, now: Date())
