@@ -155,10 +155,10 @@ def settle(receiver, expected):
 
 
 def burst(server, receiver, per_request, connections):
-    env = dict(os.environ, BATCH=str(per_request))
+    env = dict(os.environ, BATCH=str(per_request), FORMAT="alertmanager")
     started = time.time()
     out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{max(1, int(seconds / 2))}s",
-                          "-s", os.path.join(HERE, "alerts.lua"), f"http://127.0.0.1:{SERVER_PORT}"],
+                          "-s", os.path.join(HERE, "events.lua"), f"http://127.0.0.1:{SERVER_PORT}"],
                          env=env, capture_output=True, text=True).stdout
     requests = int(re.search(r"(\d+) requests in", out).group(1))
     refused = int((re.search(r"Non-2xx or 3xx responses: (\d+)", out) or [0, 0])[1])

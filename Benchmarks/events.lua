@@ -1,6 +1,12 @@
 -- wrk script: BATCH events per request (environment, default 1), each with
--- its own id and object; one event is sent bare, more as {"events":[...]}.
+-- its own id and object.
+--   FORMAT=native (default): Herald's POST /api/v1/events; one event is sent
+--     bare, more as {"events":[...]}.
+--   FORMAT=alertmanager: Alertmanager's POST /api/v2/alerts, a JSON array of
+--     firing alerts, severity critical, each named by a `seq` label unique
+--     across threads (Alertmanager ignores the bearer token).
 local batch = tonumber(os.getenv("BATCH") or "1")
+local alertmanager = os.getenv("FORMAT") == "alertmanager"
 local counter = 0
 local threads_made = 0
 -- setup runs in the main Lua state; `thread:set` makes a global in each
@@ -9,14 +15,22 @@ setup = function(thread)
   thread:set("thread_number", threads_made)
   threads_made = threads_made + 1
 end
+local headers = {["Authorization"] = "Bearer bench-token", ["Content-Type"] = "application/json"}
 request = function()
-  local events = {}
+  local items = {}
   for i = 1, batch do
     counter = counter + 1
-    local id = string.format("w%d-%d-%d", batch, thread_number, counter)
-    events[i] = '{"id":"' .. id .. '","name":"Bench","level":"Critical","object_id":"' .. id .. '"}'
+    if alertmanager then
+      items[i] = string.format('{"labels":{"alertname":"Bench","instance":"host-%d","severity":"critical","seq":"%d-%d"},'
+        .. '"annotations":{"summary":"benchmark alert"}}', counter % 100, thread_number, counter)
+    else
+      local id = string.format("w%d-%d-%d", batch, thread_number, counter)
+      items[i] = '{"id":"' .. id .. '","name":"Bench","level":"Critical","object_id":"' .. id .. '"}'
+    end
   end
-  local body = batch == 1 and events[1] or ('{"events":[' .. table.concat(events, ",") .. ']}')
-  return wrk.format("POST", "/api/v1/events", {["Authorization"] = "Bearer bench-token",
-                                               ["Content-Type"] = "application/json"}, body)
+  if alertmanager then
+    return wrk.format("POST", "/api/v2/alerts", headers, "[" .. table.concat(items, ",") .. "]")
+  end
+  local body = batch == 1 and items[1] or ('{"events":[' .. table.concat(items, ",") .. ']}')
+  return wrk.format("POST", "/api/v1/events", headers, body)
 end

@@ -16,19 +16,29 @@ struct AlertmanagerExpiryTests {
         #expect(answer.status == 200, "\(answer)")
     }
 
-    @Test func silentAlertsEndAtEndsAtAndRepeatsPostponeIt() async throws {
-        let directory = try Repository.temporaryDirectory("herald-am-expiry")
+    /// A daemon whose one endpoint pushes every alert to `/<name>/<level>` of a receiver.
+    static func daemon(_ name: String) async throws -> (URL, HTTPReceiver, Daemon) {
+        let directory = try Repository.temporaryDirectory(name)
         let receiver = try await HTTPReceiver(directory: directory)
-        defer { receiver.stop() }
-        let daemon = try await Daemon(config: """
-            teams:
-              - {name: ops, tokens: [t0ken]}
-            endpoints:
-              - {name: hook, team: ops, channel: http, config: {url: "\(receiver.baseURL)/{{ name }}/{{ level }}"}}
-            policies:
-              - {name: all, team: ops, endpoints: [hook]}
-            """, directory: directory)
-        defer { daemon.stop() }
+        do {
+            let daemon = try await Daemon(config: """
+                teams:
+                  - {name: ops, tokens: [t0ken]}
+                endpoints:
+                  - {name: hook, team: ops, channel: http, config: {url: "\(receiver.baseURL)/{{ name }}/{{ level }}"}}
+                policies:
+                  - {name: all, team: ops, endpoints: [hook]}
+                """, directory: directory)
+            return (directory, receiver, daemon)
+        } catch {
+            receiver.stop()
+            throw error
+        }
+    }
+
+    @Test func silentAlertsEndAtEndsAtAndRepeatsPostponeIt() async throws {
+        let (_, receiver, daemon) = try await Self.daemon("herald-am-expiry")
+        defer { receiver.stop(); daemon.stop() }
         try await Self.post("Silent", endsIn: 2, to: daemon)
         // Repeated's first end leaves room for its repeat: on a loaded machine
         // (CI runs every suite at once on two cores) one post took 1.25 s.
@@ -59,18 +69,8 @@ struct AlertmanagerExpiryTests {
     /// the same instant (Alertmanager instances of one cluster each sending
     /// it) is news once, however the posts fall into batches.
     @Test func simultaneousRepeatsAreStoredAndPushedOnce() async throws {
-        let directory = try Repository.temporaryDirectory("herald-am-repeats")
-        let receiver = try await HTTPReceiver(directory: directory)
-        defer { receiver.stop() }
-        let daemon = try await Daemon(config: """
-            teams:
-              - {name: ops, tokens: [t0ken]}
-            endpoints:
-              - {name: hook, team: ops, channel: http, config: {url: "\(receiver.baseURL)/{{ name }}/{{ level }}"}}
-            policies:
-              - {name: all, team: ops, endpoints: [hook]}
-            """, directory: directory)
-        defer { daemon.stop() }
+        let (directory, receiver, daemon) = try await Self.daemon("herald-am-repeats")
+        defer { receiver.stop(); daemon.stop() }
         // The alert twice in one body as well: a batch repeats itself too.
         let alert = #"{"status":"firing","labels":{"alertname":"Twice","severity":"critical","instance":"db-1"},"annotations":{},"startsAt":"2026-11-18T11:06:40Z","endsAt":"0001-01-01T00:00:00Z","fingerprint":"f1"}"#
         let body = #"{"version":"4","groupKey":"{}","status":"firing","receiver":"herald","groupLabels":{},"commonLabels":{},"commonAnnotations":{},"externalURL":"http://am","alerts":["# + alert + "," + alert + "]}"
