@@ -35,6 +35,9 @@ public final class Pipeline: Sendable {
         let done: CheckedContinuation<Int, any Error>
     }
 
+    /// A request's events, as the writer's plan sees them.
+    private typealias Request = (events: [Event], dropRepeats: Bool)
+
     /// Ingest after shutdown began: the caller answers 503 and the sender retries.
     public struct ShuttingDown: Error {}
 
@@ -175,7 +178,7 @@ public final class Pipeline: Sendable {
         do {
             var marks: [Int64: Int] = [:]
             for mark in work.marks { for id in mark.ids { marks[id] = mark.group } }
-            let requests = work.ingests.map { (events: $0.events, dropRepeats: $0.dropRepeats) }
+            let requests: [Request] = work.ingests.map { ($0.events, $0.dropRepeats) }
             let routing = planner
             let (result, (stored, plan)) = try await store.commit(
                 attempts: work.attempts, marks: marks, lookups: Self.repeatLookups(requests)
@@ -209,7 +212,7 @@ public final class Pipeline: Sendable {
     }
 
     /// The ids whose stored status tells a repeat from news, by team.
-    private static func repeatLookups(_ requests: [(events: [Event], dropRepeats: Bool)]) -> [String: [String]] {
+    private static func repeatLookups(_ requests: [Request]) -> [String: [String]] {
         var asked: [String: Set<String>] = [:]
         for request in requests where request.dropRepeats {
             for event in request.events { asked[event.team, default: []].insert(event.id) }
@@ -220,7 +223,7 @@ public final class Pipeline: Sendable {
     /// Each request's events less the repeats of those that asked for it,
     /// given the `latest` stored statuses (team → id → status); and the
     /// auto-clear deadlines the repeats extend.
-    private static func withoutRepeats(_ requests: [(events: [Event], dropRepeats: Bool)],
+    private static func withoutRepeats(_ requests: [Request],
                                        latest: [String: [String: EventStatus]], now: Double)
         -> (stored: [[Event]], extended: [String: Double]) {
         var latest = latest

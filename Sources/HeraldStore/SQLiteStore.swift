@@ -29,6 +29,7 @@ public final class SQLiteStore: Store {
     /// 1,000 alerts/s: 8 ms every 250 ms, 28 ms every 2 s, 4 ms every 50 ms).
     static let checkpointInterval = Duration.milliseconds(50)
 
+    /// Whether anything was committed since the last checkpoint.
     final class CommitFlag: Sendable {
         let value = Atomic<Bool>(false)
     }
@@ -84,7 +85,7 @@ public final class SQLiteStore: Store {
         plan: @escaping @Sendable (_ latest: [String: [String: EventStatus]]) throws -> (IngestBatch, Planned)
     ) async throws -> (CommitResult, Planned) {
         let now = Date().timeIntervalSince1970
-        return try await pool.write { db in
+        let committed = try await pool.write { db in
             var latest: [String: [String: EventStatus]] = [:]
             for (team, ids) in lookups { latest[team] = try Self.latestStatuses(team: team, ids: ids, db) }
             let (batch, planned) = try plan(latest)
@@ -144,9 +145,10 @@ public final class SQLiteStore: Store {
                 }
             }
             try Self.writeTimeouts(batch, eventRows: eventRows, db)
-            committed.value.store(true, ordering: .relaxed)
             return (CommitResult(deliveryIDs: ids, fallbacks: fallbacks), planned)
         }
+        self.committed.value.store(true, ordering: .relaxed)
+        return committed
     }
 
     /// Arms, disarms and extends auto-clear deadlines.

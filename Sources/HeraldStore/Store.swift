@@ -63,7 +63,7 @@ public struct IngestBatch: Sendable {
     public var extendTimeouts: [String: Double] = [:]
 
     public init() {}
-    public var isEmpty: Bool { events.isEmpty && extendTimeouts.isEmpty }
+    public var isEmpty: Bool { events.isEmpty }
 }
 
 /// A delivery waiting to be attempted, with what its worker needs.
@@ -155,7 +155,6 @@ public enum FallbackKeyChange: Sendable, Equatable {
     case cleared(ThrottleKey)
 }
 
-/// What one commit made.
 extension Store {
     /// `commit` of a batch planned beforehand.
     public func commit(_ batch: IngestBatch, attempts: [AttemptRecord], marks: [Int64: Int]) async throws -> CommitResult {
@@ -163,6 +162,7 @@ extension Store {
     }
 }
 
+/// What one commit made.
 public struct CommitResult: Sendable {
     /// The new deliveries' ids, in `batch.deliveries` order.
     public var deliveryIDs: [Int64] = []
