@@ -89,9 +89,9 @@ public struct IngestRoutes<Context: AuthRequestContext>: Sendable where Context.
     /// Stores the events (less a sender's repeats with `dropRepeats`, see
     /// `Pipeline.ingest`); returns how many were stored.
     @discardableResult
-    func ingest(_ events: [Event], dropRepeats: Bool = false) async throws -> Int {
+    func ingest(_ events: [Event], dropRepeats: Bool = false, open: [Int: OpenAlert] = [:]) async throws -> Int {
         do {
-            return try await pipeline.ingest(events, dropRepeats: dropRepeats)
+            return try await pipeline.ingest(events, dropRepeats: dropRepeats, open: open)
         } catch is Pipeline.ShuttingDown {
             throw APIError(.serviceUnavailable, "shutting down; send again")
         } catch {

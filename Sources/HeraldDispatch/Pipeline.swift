@@ -31,12 +31,14 @@ public final class Pipeline: Sendable {
     private struct Ingest {
         let events: [Event]
         let dropRepeats: Bool
+        /// Events sent without their start (by index), continuing their alert if open.
+        let open: [Int: OpenAlert]
         /// Told how many of the events were stored.
         let done: CheckedContinuation<Int, any Error>
     }
 
     /// A request's events, as the writer's plan sees them.
-    private typealias Request = (events: [Event], dropRepeats: Bool)
+    private typealias Request = (events: [Event], dropRepeats: Bool, open: [Int: OpenAlert])
 
     /// Ingest after shutdown began: the caller answers 503 and the sender retries.
     public struct ShuttingDown: Error {}
@@ -67,12 +69,15 @@ public final class Pipeline: Sendable {
     /// moves its alert's auto-clear deadline later. A firing alert
     /// auto-cleared meanwhile fires again. The check runs in the writer, so
     /// two posts of one alert at the same instant cannot both be news.
+    /// `open`: events sent without their start (by index), which continue
+    /// their alert's open instance if there is one (`OpenAlert`), checked
+    /// in the same transaction.
     @discardableResult
-    public func ingest(_ events: [Event], dropRepeats: Bool = false) async throws -> Int {
+    public func ingest(_ events: [Event], dropRepeats: Bool = false, open: [Int: OpenAlert] = [:]) async throws -> Int {
         guard !events.isEmpty else { return 0 }
         return try await withCheckedThrowingContinuation { (done: CheckedContinuation<Int, any Error>) in
             let queued = queue.withLock { queue in
-                if !queue.finished { queue.ingests.append(Ingest(events: events, dropRepeats: dropRepeats, done: done)) }
+                if !queue.finished { queue.ingests.append(Ingest(events: events, dropRepeats: dropRepeats, open: open, done: done)) }
                 return !queue.finished
             }
             if queued { wake.yield() } else { done.resume(throwing: ShuttingDown()) }
@@ -178,12 +183,12 @@ public final class Pipeline: Sendable {
         do {
             var marks: [Int64: Int] = [:]
             for mark in work.marks { for id in mark.ids { marks[id] = mark.group } }
-            let requests: [Request] = work.ingests.map { ($0.events, $0.dropRepeats) }
+            let requests: [Request] = work.ingests.map { ($0.events, $0.dropRepeats, $0.open) }
             let routing = planner
             let (result, (stored, plan)) = try await store.commit(
                 attempts: work.attempts, marks: marks, lookups: Self.repeatLookups(requests)
-            ) { latest in
-                let (stored, extended) = Self.withoutRepeats(requests, latest: latest, now: Date().timeIntervalSince1970)
+            ) { found in
+                let (stored, extended) = Self.withoutRepeats(requests, found: found, now: Date().timeIntervalSince1970)
                 var plan = routing.plan(stored.flatMap { $0 })
                 plan.batch.extendTimeouts = extended
                 return (plan.batch, (stored, plan))
@@ -211,35 +216,54 @@ public final class Pipeline: Sendable {
         }
     }
 
-    /// The ids whose stored status tells a repeat from news, by team.
-    private static func repeatLookups(_ requests: [Request]) -> [String: [String]] {
-        var asked: [String: Set<String>] = [:]
-        for request in requests where request.dropRepeats {
-            for event in request.events { asked[event.team, default: []].insert(event.id) }
+    /// What the writer reads for the batch: the ids whose stored status
+    /// tells a repeat from news, and the alerts whose open instance events
+    /// sent without a start continue, by team.
+    private static func repeatLookups(_ requests: [Request]) -> HubLookups {
+        var ids: [String: Set<String>] = [:]
+        var prefixes: [String: Set<String>] = [:]
+        for request in requests {
+            for (index, event) in request.events.enumerated() {
+                if request.dropRepeats { ids[event.team, default: []].insert(event.id) }
+                if let open = request.open[index] { prefixes[event.team, default: []].insert(open.prefix) }
+            }
         }
-        return asked.mapValues(Array.init)
+        var lookups = HubLookups()
+        lookups.ids = ids.mapValues(Array.init)
+        lookups.openPrefixes = prefixes.mapValues(Array.init)
+        return lookups
     }
 
     /// Each request's events less the repeats of those that asked for it,
-    /// given the `latest` stored statuses (team → id → status); and the
-    /// auto-clear deadlines the repeats extend.
-    private static func withoutRepeats(_ requests: [Request],
-                                       latest: [String: [String: EventStatus]], now: Double)
+    /// given what the store `found` (an event sent without its start first
+    /// takes the id and start of its alert's open instance, in the store or
+    /// earlier in the batch); and the auto-clear deadlines the repeats extend.
+    private static func withoutRepeats(_ requests: [Request], found: HubFindings, now: Double)
         -> (stored: [[Event]], extended: [String: Double]) {
-        var latest = latest
+        var latest = found.statuses
+        var opened = found.open
         var extended: [String: Double] = [:]
         let stored = requests.map { request in
-            guard request.dropRepeats else { return request.events }
-            return request.events.filter { event in
-                guard latest[event.team]?[event.id] != event.status else {
+            var kept: [Event] = []
+            for (index, sent) in request.events.enumerated() {
+                var event = sent
+                let open = request.open[index]
+                if let open, let instance = opened[event.team]?[open.prefix] {
+                    event = open.continuing(instance, with: event)
+                    latest[event.team, default: [:]][instance.id] = instance.status
+                }
+                if request.dropRepeats && latest[event.team]?[event.id] == event.status {
                     if event.status == .firing, let timeout = event.timeoutSeconds {
                         extended[event.alertKey] = max(extended[event.alertKey] ?? 0, now + Double(timeout))
                     }
-                    return false
+                    continue
                 }
                 latest[event.team, default: [:]][event.id] = event.status
-                return true
+                // Later events of the batch sent without a start continue this instance (or a new one).
+                if let open { opened[event.team, default: [:]][open.prefix] = event.status == .firing ? event : nil }
+                kept.append(event)
             }
+            return kept
         }
         return (stored, extended)
     }

@@ -16,28 +16,47 @@ public import HeraldCore
 ///
 /// Each alert's event id is `hub:alertmanager:<fingerprint>:<startsAt>` (and
 /// `:resolved`), so the repeats Prometheus and Alertmanager send while an
-/// alert goes on are recognised and stored once.
+/// alert goes on are recognised and stored once. An alert sent without
+/// `startsAt` (amtool, scripts) continues its fingerprint's open alert, as
+/// in Alertmanager, and starts now only when none is open (`Alert.open`).
 public enum AlertmanagerFormat {
-    /// The events of an Alertmanager webhook body (version 4).
-    public static func webhookEvents(body: [UInt8], team: String, now: Date) throws(IngestError) -> [Event] {
-        let webhook = try decodeJSONBody(AlertmanagerWebhookBody.self, from: body)
-        guard webhook.version == "4" else { throw IngestError("version", "expected \"4\", found \"\(webhook.version)\"") }
-        var events: [Event] = []
-        for (index, alert) in webhook.alerts.enumerated() {
-            events.append(try alert.event(team: team, now: now, at: "alerts[\(index)]"))
-        }
-        return events
+    /// An alert taken in: its event, and for one sent without `startsAt`
+    /// how it continues its fingerprint's open alert.
+    public struct Alert: Sendable {
+        public let event: Event
+        public let open: OpenAlert?
     }
 
-    /// The events of a `POST /api/v2/alerts` body (what Prometheus sends):
-    /// an `endsAt` in the future arms auto-clear.
-    public static func apiEvents(body: [UInt8], team: String, now: Date) throws(IngestError) -> [Event] {
-        let alerts = try decodeJSONBody([AlertmanagerAlert].self, from: body)
-        var events: [Event] = []
-        for (index, alert) in alerts.enumerated() {
-            events.append(try alert.event(team: team, now: now, at: "[\(index)]", clearsAtEnd: true))
+    /// The alerts of an Alertmanager webhook body (version 4).
+    public static func webhookAlerts(body: [UInt8], team: String, now: Date) throws(IngestError) -> [Alert] {
+        let webhook = try decodeJSONBody(AlertmanagerWebhookBody.self, from: body)
+        guard webhook.version == "4" else { throw IngestError("version", "expected \"4\", found \"\(webhook.version)\"") }
+        var alerts: [Alert] = []
+        for (index, alert) in webhook.alerts.enumerated() {
+            alerts.append(try alert.alert(team: team, now: now, at: "alerts[\(index)]"))
         }
-        return events
+        return alerts
+    }
+
+    /// The alerts of a `POST /api/v2/alerts` body (what Prometheus sends):
+    /// an `endsAt` in the future arms auto-clear.
+    public static func apiAlerts(body: [UInt8], team: String, now: Date) throws(IngestError) -> [Alert] {
+        let alerts = try decodeJSONBody([AlertmanagerAlert].self, from: body)
+        var taken: [Alert] = []
+        for (index, alert) in alerts.enumerated() {
+            taken.append(try alert.alert(team: team, now: now, at: "[\(index)]", clearsAtEnd: true))
+        }
+        return taken
+    }
+
+    /// The events of a webhook body, as `webhookAlerts` takes them.
+    public static func webhookEvents(body: [UInt8], team: String, now: Date) throws(IngestError) -> [Event] {
+        try webhookAlerts(body: body, team: team, now: now).map(\.event)
+    }
+
+    /// The events of a `POST /api/v2/alerts` body, as `apiAlerts` takes them.
+    public static func apiEvents(body: [UInt8], team: String, now: Date) throws(IngestError) -> [Event] {
+        try apiAlerts(body: body, team: team, now: now).map(\.event)
     }
 }
 
@@ -55,7 +74,8 @@ struct AlertmanagerAlert: Decodable {
     ]
 
     /// - Parameter clearsAtEnd: an `endsAt` in the future arms auto-clear (API v2).
-    func event(team: String, now: Date, at path: String, clearsAtEnd: Bool = false) throws(IngestError) -> Event {
+    func alert(team: String, now: Date, at path: String, clearsAtEnd: Bool = false) throws(IngestError)
+        -> AlertmanagerFormat.Alert {
         guard let name = labels["alertname"], !name.isEmpty else { throw IngestError("\(path).labels.alertname", "required") }
         var level = Level.warning
         if let severity = labels["severity"] {
@@ -86,13 +106,20 @@ struct AlertmanagerAlert: Decodable {
         let object = ["object_id", "instance", "pod", "host", "job"].lazy.compactMap { labels[$0] }.first { !$0.isEmpty }
             ?? fingerprint
         let start = started ?? now
-        return Event(id: "\(Event.hubIDPrefix)alertmanager:\(fingerprint):\(Timestamp.iso8601(start))\(resolved ? ":resolved" : "")",
-                     team: team, name: name, level: level, status: resolved ? .resolved : .firing, objectID: object,
-                     labels: labels, annotations: annotations ?? [:], startsAt: start,
-                     endsAt: resolved ? (ended ?? now) : nil,
-                     timeoutSeconds: clearsAtEnd && !resolved ? ended.map { EventLimits.timeoutSeconds($0.timeIntervalSince(now)) } : nil,
-                     source: "alertmanager")
+        let prefix = "\(Event.hubIDPrefix)alertmanager:\(fingerprint):"
+        let event = Event(id: "\(prefix)\(Timestamp.iso8601(start))\(resolved ? Self.resolvedSuffix : "")",
+                          team: team, name: name, level: level, status: resolved ? .resolved : .firing, objectID: object,
+                          labels: labels, annotations: annotations ?? [:], startsAt: start,
+                          endsAt: resolved ? (ended ?? now) : nil,
+                          timeoutSeconds: clearsAtEnd && !resolved
+                              ? ended.map { EventLimits.timeoutSeconds($0.timeIntervalSince(now)) } : nil,
+                          source: "alertmanager")
+        let open = started == nil ? OpenAlert(prefix: prefix, suffix: resolved ? Self.resolvedSuffix : "") : nil
+        return AlertmanagerFormat.Alert(event: event, open: open)
     }
+
+    /// What a resolved alert's event id ends with.
+    static let resolvedSuffix = ":resolved"
 
     /// A stable hash of the label set, for senders that give no fingerprint (Prometheus).
     static func fingerprint(_ labels: [String: String]) -> String {

@@ -81,14 +81,19 @@ public final class SQLiteStore: Store {
     // MARK: - Writes
 
     public func commit<Planned: Sendable>(
-        attempts: [AttemptRecord], marks: [Int64: Int], lookups: [String: [String]],
-        plan: @escaping @Sendable (_ latest: [String: [String: EventStatus]]) throws -> (IngestBatch, Planned)
+        attempts: [AttemptRecord], marks: [Int64: Int], lookups: HubLookups,
+        plan: @escaping @Sendable (HubFindings) throws -> (IngestBatch, Planned)
     ) async throws -> (CommitResult, Planned) {
         let now = Date().timeIntervalSince1970
         let committed = try await pool.write { db in
-            var latest: [String: [String: EventStatus]] = [:]
-            for (team, ids) in lookups { latest[team] = try Self.latestStatuses(team: team, ids: ids, db) }
-            let (batch, planned) = try plan(latest)
+            var found = HubFindings()
+            for (team, ids) in lookups.ids { found.statuses[team] = try Self.latestStatuses(team: team, ids: ids, db) }
+            for (team, prefixes) in lookups.openPrefixes {
+                for prefix in prefixes {
+                    if let open = try Self.openInstance(team: team, prefix: prefix, db) { found.open[team, default: [:]][prefix] = open }
+                }
+            }
+            let (batch, planned) = try plan(found)
             let encoded = batch.events.map(\.storedJSON)
             let fallbacks = try Self.record(attempts, db)
             if !marks.isEmpty {
@@ -357,6 +362,22 @@ public final class SQLiteStore: Store {
         // Oldest first, so each id ends with its newest status.
         return try request.fetchAll(db).map { try Event(stored: $0) }
             .reduce(into: [:]) { $0[$1.id] = $1.status }
+    }
+
+    /// The newest event of the team's newest alert instance whose id
+    /// starts with `prefix`, if it is firing. Instances' ids sort by their
+    /// start (RFC 3339 in UTC), a resolved one's `:resolved` after it.
+    private static func openInstance(team: String, prefix: String, _ db: Database) throws -> Event? {
+        // Every id with the prefix sorts below the prefix with its last
+        // (ASCII) character raised by one.
+        guard prefix.hasPrefix(Event.hubIDPrefix), let last = prefix.utf8.last, last < 0x7F else { return nil }
+        let end = String(decoding: prefix.utf8.dropLast() + [last + 1], as: UTF8.self)
+        let request: SQLRequest<Data> = """
+            SELECT body FROM event WHERE team = \(team) AND eventID >= \(prefix) AND eventID < \(end)
+            ORDER BY eventID DESC, row DESC LIMIT 1
+            """
+        let newest = try request.fetchOne(db).map { try Event(stored: $0) }
+        return newest?.status == .firing ? newest : nil
     }
 
     public func latestEvent(team: String, id: String) async throws -> Event? {

@@ -158,8 +158,30 @@ public enum FallbackKeyChange: Sendable, Equatable {
 extension Store {
     /// `commit` of a batch planned beforehand.
     public func commit(_ batch: IngestBatch, attempts: [AttemptRecord], marks: [Int64: Int]) async throws -> CommitResult {
-        try await commit(attempts: attempts, marks: marks, lookups: [:]) { _ in (batch, ()) }.0
+        try await commit(attempts: attempts, marks: marks, lookups: HubLookups()) { _ in (batch, ()) }.0
     }
+}
+
+/// What a commit reads before its batch is planned (see `Store.commit`).
+public struct HubLookups: Sendable {
+    /// Team → event ids whose newest stored status is wanted.
+    public var ids: [String: [String]] = [:]
+    /// Team → id prefixes of alerts (`OpenAlert.prefix`) whose open instance is wanted.
+    public var openPrefixes: [String: [String]] = [:]
+
+    public init() {}
+    public var isEmpty: Bool { ids.isEmpty && openPrefixes.isEmpty }
+}
+
+/// What a commit found for its `HubLookups`.
+public struct HubFindings: Sendable {
+    /// Team → id → the status of the team's newest event with that id.
+    public var statuses: [String: [String: EventStatus]] = [:]
+    /// Team → prefix → the newest event of the newest instance with that
+    /// prefix, when it is firing.
+    public var open: [String: [String: Event]] = [:]
+
+    public init() {}
 }
 
 /// What one commit made.
@@ -320,18 +342,19 @@ public struct StoredResource: Sendable, Equatable {
 ///
 /// Implementations make each call one transaction.
 public protocol Store: Sendable {
-    /// In one transaction: reads the status of the team's newest event
-    /// with each id of `lookups` (team → ids) that it has, asks `plan` for
-    /// the batch to write given those (how a sender's repeats are told from
-    /// news: read where nothing else can write in between), writes its
+    /// In one transaction: reads what `lookups` asks (the status of the
+    /// team's newest event with each id it has; each alert's open instance),
+    /// asks `plan` for the batch to write given those (how a sender's
+    /// repeats are told from news: read where nothing else can write in
+    /// between), writes its
     /// events with their deliveries, records attempts (moving each delivery
     /// to its next state, clearing its in-flight mark and suspicion, making
     /// the fallback deliveries of dead ones) and sets in-flight marks
     /// (delivery id → the size of the group it goes out in). Only ids with
     /// `Event.hubIDPrefix` are looked up (and indexed); others are never found.
     func commit<Planned: Sendable>(
-        attempts: [AttemptRecord], marks: [Int64: Int], lookups: [String: [String]],
-        plan: @escaping @Sendable (_ latest: [String: [String: EventStatus]]) throws -> (IngestBatch, Planned)
+        attempts: [AttemptRecord], marks: [Int64: Int], lookups: HubLookups,
+        plan: @escaping @Sendable (HubFindings) throws -> (IngestBatch, Planned)
     ) async throws -> (CommitResult, Planned)
     /// Up to `limit` pending deliveries of one endpoint with ids above
     /// `afterID`, oldest first: how a worker pages in what it let spill.

@@ -97,4 +97,32 @@ struct AlertmanagerExpiryTests {
         try await Task.sleep(for: .seconds(1))
         #expect(try await receiver.requests().map(\.path) == ["/Twice/Critical"])
     }
+
+    /// As in Alertmanager, an alert sent without `startsAt` (amtool, a
+    /// script) continues its open alert instead of starting a new one each
+    /// time; once resolved, the next one starts anew.
+    @Test func alertsWithoutStartsAtContinueTheirOpenAlert() async throws {
+        let (_, receiver, daemon) = try await Self.daemon("herald-am-no-start")
+        defer { receiver.stop(); daemon.stop() }
+        func post(_ alerts: [String]) async throws {
+            let answer = try await daemon.send("POST", "/api/v2/alerts", body: "[" + alerts.joined(separator: ",") + "]",
+                                               headers: ["Authorization": "Bearer t0ken", "Content-Type": "application/json"])
+            #expect(answer.status == 200, "\(answer)")
+        }
+        let firing = #"{"labels":{"alertname":"NoStart","severity":"critical","instance":"db-1"}}"#
+        let ended = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-1))
+        let resolved = #"{"labels":{"alertname":"NoStart","severity":"critical","instance":"db-1"},"endsAt":"\#(ended)"}"#
+        let paths = { try await receiver.requests().map(\.path) }
+        try await post([firing, firing])  // twice in one batch: one alert
+        try await post([firing])
+        try await waitUntil(timeout: 10, "the first push") { try await paths() == ["/NoStart/Critical"] }
+        try await post([firing])
+        try await post([resolved])
+        try await waitUntil(timeout: 10, "the recovery") { try await paths().count == 2 }
+        try await post([firing])
+        try await waitUntil(timeout: 10, "the new alert's push") { try await paths().count == 3 }
+        // Time for a wrongly stored repeat's push to follow.
+        try await Task.sleep(for: .seconds(1))
+        #expect(try await paths() == ["/NoStart/Critical", "/NoStart/Recovery", "/NoStart/Critical"])
+    }
 }

@@ -64,21 +64,29 @@ extension IngestRoutes {
     func ingestAlertmanagerWebhook(_ request: Request, _ context: Context) async throws -> Response {
         let team = try teams.team(request, authenticated: context.identity)
         let body = try await collect(request)
-        let events = try APIError.parsing { () throws(IngestError) in
-            try AlertmanagerFormat.webhookEvents(body: body, team: team, now: Date())
+        let alerts = try APIError.parsing { () throws(IngestError) in
+            try AlertmanagerFormat.webhookAlerts(body: body, team: team, now: Date())
         }
-        let stored = try await ingest(events, dropRepeats: true)
-        return try JSONAnswer.response(.accepted, ["accepted": stored, "repeats": events.count - stored])
+        let stored = try await ingest(alerts)
+        return try JSONAnswer.response(.accepted, ["accepted": stored, "repeats": alerts.count - stored])
     }
 
     /// Alertmanager's own API, as Prometheus calls it: a JSON array of alerts.
     func ingestAlertmanagerAlerts(_ request: Request, _ context: Context) async throws -> Response {
         let team = try teams.team(request, authenticated: context.identity)
         let body = try await collect(request)
-        let events = try APIError.parsing { () throws(IngestError) in
-            try AlertmanagerFormat.apiEvents(body: body, team: team, now: Date())
+        let alerts = try APIError.parsing { () throws(IngestError) in
+            try AlertmanagerFormat.apiAlerts(body: body, team: team, now: Date())
         }
-        try await ingest(events, dropRepeats: true)
+        try await ingest(alerts)
         return Response(status: .ok)
+    }
+
+    /// Stores Alertmanager alerts less their repeats; those sent without
+    /// `startsAt` continue their open alert (see `Pipeline.ingest`).
+    private func ingest(_ alerts: [AlertmanagerFormat.Alert]) async throws -> Int {
+        var open: [Int: OpenAlert] = [:]
+        for (index, alert) in alerts.enumerated() { open[index] = alert.open }
+        return try await ingest(alerts.map(\.event), dropRepeats: true, open: open)
     }
 }
