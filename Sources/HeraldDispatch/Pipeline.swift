@@ -35,10 +35,9 @@ public final class Pipeline: Sendable {
         let open: [Int: OpenAlert]
         /// Told how many of the events were stored.
         let done: CheckedContinuation<Int, any Error>
+        /// Whether the writer reads anything for it (most requests: no).
+        var isHub: Bool { dropRepeats || !open.isEmpty }
     }
-
-    /// A request's events, as the writer's plan sees them.
-    private typealias Request = (events: [Event], dropRepeats: Bool, open: [Int: OpenAlert])
 
     /// Ingest after shutdown began: the caller answers 503 and the sender retries.
     public struct ShuttingDown: Error {}
@@ -183,7 +182,7 @@ public final class Pipeline: Sendable {
         do {
             var marks: [Int64: Int] = [:]
             for mark in work.marks { for id in mark.ids { marks[id] = mark.group } }
-            let requests: [Request] = work.ingests.map { ($0.events, $0.dropRepeats, $0.open) }
+            let requests = work.ingests
             let routing = planner
             let (result, (stored, plan)) = try await store.commit(
                 attempts: work.attempts, marks: marks, lookups: Self.repeatLookups(requests)
@@ -219,10 +218,10 @@ public final class Pipeline: Sendable {
     /// What the writer reads for the batch: the ids whose stored status
     /// tells a repeat from news, and the alerts whose open instance events
     /// sent without a start continue, by team.
-    private static func repeatLookups(_ requests: [Request]) -> HubLookups {
+    private static func repeatLookups(_ requests: [Ingest]) -> HubLookups {
         var ids: [String: Set<String>] = [:]
         var prefixes: [String: Set<String>] = [:]
-        for request in requests {
+        for request in requests where request.isHub {
             for (index, event) in request.events.enumerated() {
                 if request.dropRepeats { ids[event.team, default: []].insert(event.id) }
                 if let open = request.open[index] { prefixes[event.team, default: []].insert(open.prefix) }
@@ -238,12 +237,13 @@ public final class Pipeline: Sendable {
     /// given what the store `found` (an event sent without its start first
     /// takes the id and start of its alert's open instance, in the store or
     /// earlier in the batch); and the auto-clear deadlines the repeats extend.
-    private static func withoutRepeats(_ requests: [Request], found: HubFindings, now: Double)
+    private static func withoutRepeats(_ requests: [Ingest], found: HubFindings, now: Double)
         -> (stored: [[Event]], extended: [String: Double]) {
         var latest = found.statuses
         var opened = found.open
         var extended: [String: Double] = [:]
         let stored = requests.map { request in
+            guard request.isHub else { return request.events }
             var kept: [Event] = []
             for (index, sent) in request.events.enumerated() {
                 var event = sent

@@ -62,9 +62,7 @@ struct Serve: AsyncParsableCommand {
         DeliveryRoutes(store: store, dispatcher: dispatcher).addRoutes(to: router)
         EventRoutes(store: store).addRoutes(to: router)
         ChannelRoutes(dispatcher: dispatcher).addRoutes(to: router)
-        TeamRoutes(state: state, dispatcher: dispatcher, teams: teams).addRoutes(to: router)
-        EndpointResourceRoutes(state: state, dispatcher: dispatcher, teams: teams).addRoutes(to: router)
-        PolicyRoutes(state: state, dispatcher: dispatcher, teams: teams).addRoutes(to: router)
+        ResourceRoutes(state: state, dispatcher: dispatcher, teams: teams).addRoutes(to: router)
         for route in router.routes { logger.debug("Route", metadata: ["method": "\(route.method)", "path": "\(route.path)"]) }
         let app = Application(
             router: router,

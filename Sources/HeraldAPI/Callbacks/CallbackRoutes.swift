@@ -84,6 +84,7 @@ extension IngestRoutes {
 
     /// Stores Alertmanager alerts less their repeats; those sent without
     /// `startsAt` continue their open alert (see `Pipeline.ingest`).
+    @discardableResult
     private func ingest(_ alerts: [AlertmanagerFormat.Alert]) async throws -> Int {
         var open: [Int: OpenAlert] = [:]
         for (index, alert) in alerts.enumerated() { open[index] = alert.open }

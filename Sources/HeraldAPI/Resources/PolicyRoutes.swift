@@ -1,23 +1,13 @@
 import Foundation
-public import HeraldDispatch
+import HeraldDispatch
 import HeraldCore
 import HeraldStore
 public import Hummingbird
 
 /// `/api/v1/policies`: a team's alert policies (matchers and the endpoints
 /// they send to). A change routes the next event.
-public struct PolicyRoutes: Sendable {
-    let state: ConfigState
-    let dispatcher: Dispatcher
-    let teams: TeamDirectory
-
-    public init(state: ConfigState, dispatcher: Dispatcher, teams: TeamDirectory) {
-        self.state = state
-        self.dispatcher = dispatcher
-        self.teams = teams
-    }
-
-    public func addRoutes(to router: Hummingbird.Router<HeraldRequestContext>) {
+extension ResourceRoutes {
+    func addPolicyRoutes(to router: Hummingbird.Router<HeraldRequestContext>) {
         router.get("/api/v1/policies") { request, context -> Response in
             let team = try context.team(naming: request.uri.queryParameters["team"].map(String.init))
             let config = dispatcher.config

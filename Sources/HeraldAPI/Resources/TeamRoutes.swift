@@ -1,5 +1,5 @@
 import Foundation
-public import HeraldDispatch
+import HeraldDispatch
 import HeraldCore
 import HeraldStore
 public import Hummingbird
@@ -7,18 +7,8 @@ public import Hummingbird
 /// `/api/v1/teams`: the tenants. A team's token sees its own team; an admin
 /// token sees all and makes and deletes teams. A team made here gets a
 /// token, shown once in the answer and kept only as its SHA-256 digest.
-public struct TeamRoutes: Sendable {
-    let state: ConfigState
-    let dispatcher: Dispatcher
-    let teams: TeamDirectory
-
-    public init(state: ConfigState, dispatcher: Dispatcher, teams: TeamDirectory) {
-        self.state = state
-        self.dispatcher = dispatcher
-        self.teams = teams
-    }
-
-    public func addRoutes(to router: Hummingbird.Router<HeraldRequestContext>) {
+extension ResourceRoutes {
+    func addTeamRoutes(to router: Hummingbird.Router<HeraldRequestContext>) {
         router.get("/api/v1/teams") { _, context -> Response in
             let caller = try context.caller()
             let config = dispatcher.config

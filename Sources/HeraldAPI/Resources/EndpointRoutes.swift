@@ -1,5 +1,5 @@
 import Foundation
-public import HeraldDispatch
+import HeraldDispatch
 import HeraldCore
 import HeraldPluginHost
 import HeraldStore
@@ -9,18 +9,8 @@ public import Hummingbird
 /// (secrets as `"(set)"`), how many policies use it, whether it comes from
 /// the config file (`provisioned`, read-only here) and its state. Made,
 /// edited and deleted live; configs checked as the file's are.
-public struct EndpointResourceRoutes: Sendable {
-    let state: ConfigState
-    let dispatcher: Dispatcher
-    let teams: TeamDirectory
-
-    public init(state: ConfigState, dispatcher: Dispatcher, teams: TeamDirectory) {
-        self.state = state
-        self.dispatcher = dispatcher
-        self.teams = teams
-    }
-
-    public func addRoutes(to router: Hummingbird.Router<HeraldRequestContext>) {
+extension ResourceRoutes {
+    func addEndpointRoutes(to router: Hummingbird.Router<HeraldRequestContext>) {
         router.get("/api/v1/endpoints") { request, context -> Response in
             let team = try context.team(naming: request.uri.queryParameters["team"].map(String.init))
             let config = dispatcher.config
