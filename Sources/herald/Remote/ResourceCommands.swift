@@ -3,51 +3,18 @@ import Foundation
 import HeraldCore
 
 /// `herald endpoints|policies|teams ...`: the running daemon's API.
-struct Endpoints: AsyncParsableCommand {
+struct Endpoints: AsyncParsableCommand, RemoteResource {
     static let configuration = CommandConfiguration(
         abstract: "A team's push endpoints on the running daemon.",
-        subcommands: [List.self, Get.self, Create.self, Edit.self, Delete.self, Test.self])
+        subcommands: [ListItems<Self>.self, GetItem<Self>.self, CreateItem<Self>.self, EditItem<Self>.self,
+                      DeleteItem<Self>.self, Test.self])
 
     static let kind = ResourceKind(path: "endpoints", headers: ["NAME", "TEAM", "CHANNEL", "STATE", "POLICIES", "PROVISIONED"]) { item in
         [item["name"].cell, item["team"].cell, item["channel"].cell, item["state"].cell, item["policies"].cell, item["provisioned"].cell]
     }
-
-    struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "A table of them (--json for the API's answer).")
-        @OptionGroup var remote: RemoteOptions
-        @Option(help: "An admin's token: only this team's.") var team: String?
-        func run() async throws { try await kind.list(remote, team: team) }
-    }
-
-    struct Get: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "One of them, as JSON.")
-        @OptionGroup var remote: RemoteOptions
-        @Argument var name: String
-        func run() async throws { try await kind.get(remote, name) }
-    }
-
-    struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Make an endpoint from a JSON or YAML file (- for standard input).")
-        @OptionGroup var remote: RemoteOptions
-        @Option(name: .shortAndLong) var file: String
-        func run() async throws { try await kind.create(remote, file: file) }
-    }
-
-    struct Edit: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Replace an endpoint (secrets given as \"(set)\" stay).")
-        @OptionGroup var remote: RemoteOptions
-        @Argument var name: String
-        @Option(name: .shortAndLong) var file: String
-        func run() async throws { try await kind.edit(remote, name, file: file) }
-    }
-
-    struct Delete: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete one made through the API.")
-        @OptionGroup var remote: RemoteOptions
-        @Argument var name: String
-        @Flag(help: "Also take it out of the policies and fallbacks that name it.") var force = false
-        func run() async throws { try await kind.delete(remote, name, force: force) }
-    }
+    static let noun = "an endpoint"
+    static let editNote = " (secrets given as \"(set)\" stay)"
+    static let forceHelp: String? = "Also take it out of the policies and fallbacks that name it."
 
     struct Test: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Send a test alert through the endpoint now.")
@@ -64,73 +31,37 @@ struct Endpoints: AsyncParsableCommand {
     }
 }
 
-struct Policies: AsyncParsableCommand {
+struct Policies: AsyncParsableCommand, RemoteResource {
     static let configuration = CommandConfiguration(
         abstract: "A team's alert policies on the running daemon.",
-        subcommands: [List.self, Get.self, Create.self, Edit.self, Delete.self])
+        subcommands: [ListItems<Self>.self, GetItem<Self>.self, CreateItem<Self>.self, EditItem<Self>.self,
+                      DeleteItem<Self>.self])
 
     static let kind = ResourceKind(path: "policies", headers: ["NAME", "TEAM", "ENDPOINTS", "MATCHERS", "PROVISIONED"]) { item in
         [item["name"].cell, item["team"].cell, item["endpoints"].cell, item["matchers"].items.map(\.cell).joined(separator: " "),
          item["provisioned"].cell]
     }
-
-    struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "A table of them (--json for the API's answer).")
-        @OptionGroup var remote: RemoteOptions
-        @Option(help: "An admin's token: only this team's.") var team: String?
-        func run() async throws { try await kind.list(remote, team: team) }
-    }
-
-    struct Get: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "One of them, as JSON.")
-        @OptionGroup var remote: RemoteOptions
-        @Argument var name: String
-        func run() async throws { try await kind.get(remote, name) }
-    }
-
-    struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Make a policy from a JSON or YAML file (- for standard input).")
-        @OptionGroup var remote: RemoteOptions
-        @Option(name: .shortAndLong) var file: String
-        func run() async throws { try await kind.create(remote, file: file) }
-    }
-
-    struct Edit: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Replace a policy.")
-        @OptionGroup var remote: RemoteOptions
-        @Argument var name: String
-        @Option(name: .shortAndLong) var file: String
-        func run() async throws { try await kind.edit(remote, name, file: file) }
-    }
-
-    struct Delete: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete one made through the API.")
-        @OptionGroup var remote: RemoteOptions
-        @Argument var name: String
-        func run() async throws { try await kind.delete(remote, name, force: false) }
-    }
+    static let noun = "a policy"
+    static let editNote = ""
+    static let forceHelp: String? = nil
 }
 
-struct Teams: AsyncParsableCommand {
+struct Teams: AsyncParsableCommand, RemoteResource {
     static let configuration = CommandConfiguration(
         abstract: "Teams on the running daemon (made and deleted with an admin token).",
-        subcommands: [List.self, Get.self, Create.self, Delete.self])
+        subcommands: [List.self, GetItem<Self>.self, Create.self, DeleteItem<Self>.self])
 
     static let kind = ResourceKind(path: "teams", headers: ["NAME", "ENDPOINTS", "POLICIES", "TOKENS", "PROVISIONED"]) { item in
         [item["name"].cell, item["endpoints"].cell, item["policies"].cell, item["tokens"].cell, item["provisioned"].cell]
     }
+    static let noun = "a team"
+    static let editNote = ""
+    static let forceHelp: String? = "Also delete its endpoints and policies."
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A table of them (--json for the API's answer).")
         @OptionGroup var remote: RemoteOptions
         func run() async throws { try await kind.list(remote, team: nil) }
-    }
-
-    struct Get: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "One of them, as JSON.")
-        @OptionGroup var remote: RemoteOptions
-        @Argument var name: String
-        func run() async throws { try await kind.get(remote, name) }
     }
 
     struct Create: AsyncParsableCommand {
@@ -143,14 +74,63 @@ struct Teams: AsyncParsableCommand {
             client.show(answer) { "team \($0["name"].cell) made; its token (shown only now): \($0["token"].cell)" }
         }
     }
+}
 
-    struct Delete: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete one made through the API.")
-        @OptionGroup var remote: RemoteOptions
-        @Argument var name: String
-        @Flag(help: "Also delete its endpoints and policies.") var force = false
-        func run() async throws { try await kind.delete(remote, name, force: force) }
+/// A kind of item the API keeps, as its commands see it.
+protocol RemoteResource {
+    static var kind: ResourceKind { get }
+    /// With its article, for help texts: "an endpoint".
+    static var noun: String { get }
+    /// Said of `edit`, after "Replace <noun>".
+    static var editNote: String { get }
+    /// The help of `delete --force`; nil: the kind has no such flag.
+    static var forceHelp: String? { get }
+}
+
+struct ListItems<Item: RemoteResource>: AsyncParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: "list", abstract: "A table of them (--json for the API's answer).")
     }
+    @OptionGroup var remote: RemoteOptions
+    @Option(help: "An admin's token: only this team's.") var team: String?
+    func run() async throws { try await Item.kind.list(remote, team: team) }
+}
+
+struct GetItem<Item: RemoteResource>: AsyncParsableCommand {
+    static var configuration: CommandConfiguration { CommandConfiguration(commandName: "get", abstract: "One of them, as JSON.") }
+    @OptionGroup var remote: RemoteOptions
+    @Argument var name: String
+    func run() async throws { try await Item.kind.get(remote, name) }
+}
+
+struct CreateItem<Item: RemoteResource>: AsyncParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: "create",
+                             abstract: "Make \(Item.noun) from a JSON or YAML file (- for standard input).")
+    }
+    @OptionGroup var remote: RemoteOptions
+    @Option(name: .shortAndLong) var file: String
+    func run() async throws { try await Item.kind.create(remote, file: file) }
+}
+
+struct EditItem<Item: RemoteResource>: AsyncParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: "edit", abstract: "Replace \(Item.noun)\(Item.editNote).")
+    }
+    @OptionGroup var remote: RemoteOptions
+    @Argument var name: String
+    @Option(name: .shortAndLong) var file: String
+    func run() async throws { try await Item.kind.edit(remote, name, file: file) }
+}
+
+struct DeleteItem<Item: RemoteResource>: AsyncParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: "delete", abstract: "Delete one made through the API.")
+    }
+    @OptionGroup var remote: RemoteOptions
+    @Argument var name: String
+    @Flag(help: Item.forceHelp.map { ArgumentHelp($0) } ?? .hidden) var force = false
+    func run() async throws { try await Item.kind.delete(remote, name, force: force && Item.forceHelp != nil) }
 }
 
 /// What the three resource commands share: list as a table, get as
