@@ -170,7 +170,6 @@ public struct HubLookups: Sendable {
     public var openPrefixes: [String: [String]] = [:]
 
     public init() {}
-    public var isEmpty: Bool { ids.isEmpty && openPrefixes.isEmpty }
 }
 
 /// What a commit found for its `HubLookups`.

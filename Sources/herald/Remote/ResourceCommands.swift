@@ -42,7 +42,6 @@ struct Policies: AsyncParsableCommand, RemoteResource {
          item["provisioned"].cell]
     }
     static let noun = "a policy"
-    static let editNote = ""
     static let forceHelp: String? = nil
 }
 
@@ -55,7 +54,6 @@ struct Teams: AsyncParsableCommand, RemoteResource {
         [item["name"].cell, item["endpoints"].cell, item["policies"].cell, item["tokens"].cell, item["provisioned"].cell]
     }
     static let noun = "a team"
-    static let editNote = ""
     static let forceHelp: String? = "Also delete its endpoints and policies."
 
     struct List: AsyncParsableCommand {
@@ -85,6 +83,10 @@ protocol RemoteResource {
     static var editNote: String { get }
     /// The help of `delete --force`; nil: the kind has no such flag.
     static var forceHelp: String? { get }
+}
+
+extension RemoteResource {
+    static var editNote: String { "" }
 }
 
 struct ListItems<Item: RemoteResource>: AsyncParsableCommand {
