@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Herald against Alertmanager on Alertmanager's own API, side by side.
 
-Both servers get the same alerts on POST /api/v2/alerts and send one
-notification per alert to the same receiver (webhook_receiver.py, in its own
+Both servers get the same alerts on POST /api/v2/alerts, shaped as Prometheus
+sends them (startsAt, endsAt four minutes on), and send one notification per
+alert to the same receiver (webhook_receiver.py, in its own
 process), which notes each alert's first arrival. Alertmanager (Debian's
 prometheus-alertmanager, state in memory) groups by every label with no
 wait, so each alert is its own notification; Herald (release build, the HTTP
@@ -181,8 +182,10 @@ def offered(server, receiver, rate):
             if delay > 0:
                 time.sleep(delay)
             seq = f"r{rate}-{n}"
+            # As Prometheus sends it: when the alert began, and until when it holds.
             body = ('[{"labels":{"alertname":"Latency","severity":"critical","seq":"%s"},'
-                    '"annotations":{"summary":"benchmark alert"}}]' % seq)
+                    '"annotations":{"summary":"benchmark alert"},"startsAt":"%s","endsAt":"%s"}]'
+                    % (seq, iso(at), iso(at + 240)))
             conn.request("POST", "/api/v2/alerts", body,
                          {"Authorization": "Bearer bench-token", "Content-Type": "application/json"})
             answer = conn.getresponse()
@@ -199,6 +202,10 @@ def offered(server, receiver, rate):
         worker.join()
     settle(receiver, len(scheduled))
     return start, scheduled, len(refused)
+
+
+def iso(seconds):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 
 
 def percentile(values, share):

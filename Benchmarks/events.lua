@@ -2,8 +2,9 @@
 -- its own id and object.
 --   FORMAT=native (default): Herald's POST /api/v1/events; one event is sent
 --     bare, more as {"events":[...]}.
---   FORMAT=alertmanager: Alertmanager's POST /api/v2/alerts, a JSON array of
---     firing alerts, severity critical, each named by a `seq` label unique
+--   FORMAT=alertmanager: Alertmanager's POST /api/v2/alerts as Prometheus
+--     sends it, a JSON array of firing alerts (startsAt now, endsAt four
+--     minutes on), severity critical, each named by a `seq` label unique
 --     across threads (Alertmanager ignores the bearer token).
 local batch = tonumber(os.getenv("BATCH") or "1")
 local alertmanager = os.getenv("FORMAT") == "alertmanager"
@@ -18,11 +19,17 @@ end
 local headers = {["Authorization"] = "Bearer bench-token", ["Content-Type"] = "application/json"}
 request = function()
   local items = {}
+  local starts, ends
+  if alertmanager then
+    local now = os.time()
+    starts, ends = os.date("!%Y-%m-%dT%H:%M:%SZ", now), os.date("!%Y-%m-%dT%H:%M:%SZ", now + 240)
+  end
   for i = 1, batch do
     counter = counter + 1
     if alertmanager then
       items[i] = string.format('{"labels":{"alertname":"Bench","instance":"host-%d","severity":"critical","seq":"%d-%d"},'
-        .. '"annotations":{"summary":"benchmark alert"}}', counter % 100, thread_number, counter)
+        .. '"annotations":{"summary":"benchmark alert"},"startsAt":"%s","endsAt":"%s"}',
+        counter % 100, thread_number, counter, starts, ends)
     else
       local id = string.format("w%d-%d-%d", batch, thread_number, counter)
       items[i] = '{"id":"' .. id .. '","name":"Bench","level":"Critical","object_id":"' .. id .. '"}'
