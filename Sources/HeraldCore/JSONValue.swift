@@ -48,8 +48,8 @@ public enum JSONValue: Sendable, Equatable, Codable {
 
     /// The same text as UTF-8 bytes, which is what the plugins get: written
     /// into a byte array, not a `String` (appending to a string checks each
-    /// piece's encoding; the text was 5 % of the daemon's time at one alert
-    /// per request, `PROFILE=burst1 ONLY=alertmanager scripts/benchmark.sh`).
+    /// piece's encoding; it runs twice per delivery, see
+    /// `PROFILE=burst1 ONLY=alertmanager scripts/benchmark.sh`).
     public var jsonBytes: [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(256)

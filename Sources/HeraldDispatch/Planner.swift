@@ -28,9 +28,8 @@ struct Planner: Sendable {
     var router: Router
     var endpoints: [String: Endpoint]
     /// Shared, not copied: the writer plans inside its commit with a copy
-    /// of the planner, and a copied dictionary would be copied whole when
-    /// `keep` changes it (7 % of the daemon's time at 1,000 alerts/s, each
-    /// alert a key of its own).
+    /// of the planner, and a copied dictionary would be copied whole each
+    /// time `keep` changes it, every batch (it has a key per object).
     let throttle: ThrottleBook
     let now: @Sendable () -> Double
 
