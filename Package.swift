@@ -101,8 +101,11 @@ let package = Package(
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            // The API's OpenAPI document, kept here and served as it is.
-            resources: [.embedInCode("openapi.yaml")],
+            // The API's OpenAPI document and the web console's files, built into the binary and served as they are.
+            resources: [.embedInCode("openapi.yaml")] + [
+                "index.html", "console.css", "app.js", "api.js", "dom.js", "schema-form.js",
+                "endpoints.js", "policies.js", "deliveries.js", "explain.js", "captures.js", "channels.js",
+            ].map { .embedInCode("Console/assets/\($0)") },
             swiftSettings: strict
         ),
         .executableTarget(

@@ -22,15 +22,9 @@ struct Captures: AsyncParsableCommand {
             throw ValidationError("no pcap endpoint named \(endpoint) in \(options.config)")
         }
         for endpoint in endpoints {
-            guard let directory = endpoint.config["directory"]?.stringValue else { continue }
-            let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
-                .filter { $0.hasPrefix("capture-") && $0.hasSuffix(".pcap") }.sorted()
-            for name in names {
-                let path = URL(fileURLWithPath: directory).appendingPathComponent(name).path
-                let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-                let size = attributes?[.size] as? Int ?? 0
-                let modified = (attributes?[.modificationDate] as? Date).map(Timestamp.iso8601) ?? "-"
-                print("\(endpoint.name)\t\(size)\t\(modified)\t\(path)")
+            guard let folder = CaptureFolder(endpoint) else { continue }
+            for file in try await folder.files() {
+                print("\(endpoint.name)\t\(file.bytes)\t\(file.modified ?? "-")\t\(file.path)")
             }
         }
     }

@@ -63,6 +63,7 @@ struct Serve: AsyncParsableCommand {
         EventRoutes(store: store).addRoutes(to: router)
         ChannelRoutes(dispatcher: dispatcher).addRoutes(to: router)
         ResourceRoutes(state: state, dispatcher: dispatcher, teams: teams).addRoutes(to: router)
+        ConsoleRoutes().addRoutes(to: router)
         for route in router.routes { logger.debug("Route", metadata: ["method": "\(route.method)", "path": "\(route.path)"]) }
         let app = Application(
             router: router,

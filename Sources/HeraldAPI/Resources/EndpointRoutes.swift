@@ -21,11 +21,11 @@ extension ResourceRoutes {
             return try JSONAnswer.response(.ok, JSONValue.array(views))
         }
         router.get("/api/v1/endpoints/:name") { _, context -> Response in
-            let (endpoint, config) = try find(context)
+            let (endpoint, config) = try endpoint(context)
             return try ResourceRequest.answer(.ok, await view(endpoint, config))
         }
         router.get("/api/v1/endpoints/:name/policies") { _, context -> Response in
-            let (endpoint, config) = try find(context)
+            let (endpoint, config) = try endpoint(context)
             let users = config.policies.filter { $0.endpoints.contains(endpoint.name) }
             return try JSONAnswer.response(.ok, JSONValue.array(users.map { policy in
                 .object(ConfigBody.policy(policy).merging(["provisioned": .bool(config.isProvisioned(.policy, policy.id))]) { $1 })
@@ -45,7 +45,7 @@ extension ResourceRoutes {
             return try await answer(.created, name)
         }
         router.put("/api/v1/endpoints/:name") { request, context -> Response in
-            let (endpoint, config) = try find(context)
+            let (endpoint, config) = try endpoint(context)
             guard !config.isProvisioned(.endpoint, endpoint.name) else { throw ResourceRequest.provisioned("endpoint", endpoint.name) }
             var body = try await ResourceRequest.object(request)
             _ = try ResourceRequest.name(body, matching: endpoint.name)
@@ -59,7 +59,7 @@ extension ResourceRoutes {
             return try await answer(.ok, endpoint.name)
         }
         router.delete("/api/v1/endpoints/:name") { request, context -> Response in
-            let (endpoint, config) = try find(context)
+            let (endpoint, config) = try endpoint(context)
             guard !config.isProvisioned(.endpoint, endpoint.name) else { throw ResourceRequest.provisioned("endpoint", endpoint.name) }
             let saving = try await unlink(endpoint.name, from: config, force: ResourceRequest.force(request))
             _ = try await state.change(saving: saving, deleting: [(.endpoint, endpoint.name)])
@@ -67,7 +67,7 @@ extension ResourceRoutes {
         }
         // A test alert through the endpoint now; the plugin's answer.
         router.post("/api/v1/endpoints/:name/test") { _, context -> Response in
-            let (endpoint, _) = try find(context)
+            let (endpoint, _) = try endpoint(context)
             do {
                 return try JSONAnswer.response(.ok, try await dispatcher.testSend(team: nil, endpoint: endpoint.name))
             } catch Dispatcher.TestSendError.noSuchEndpoint {
@@ -80,7 +80,7 @@ extension ResourceRoutes {
 
     /// The endpoint named in the path, if the caller may see it: another
     /// team's is answered as missing.
-    private func find(_ context: HeraldRequestContext) throws -> (Endpoint, HeraldConfig) {
+    func endpoint(_ context: HeraldRequestContext) throws -> (Endpoint, HeraldConfig) {
         let caller = try context.caller()
         let name = try context.parameters.require("name")
         let config = dispatcher.config

@@ -1,7 +1,7 @@
 public import HeraldDispatch
 public import Hummingbird
 
-/// The API's teams, endpoints and policies (one file each): made, edited
+/// The API's teams, endpoints (and their captures) and policies (one file each): made, edited
 /// and deleted live through `ConfigState`, for the caller's team.
 public struct ResourceRoutes: Sendable {
     let state: ConfigState
@@ -17,6 +17,7 @@ public struct ResourceRoutes: Sendable {
     public func addRoutes(to router: Hummingbird.Router<HeraldRequestContext>) {
         addTeamRoutes(to: router)
         addEndpointRoutes(to: router)
+        addCaptureRoutes(to: router)
         addPolicyRoutes(to: router)
     }
 }

@@ -9,6 +9,14 @@ public import Hummingbird
 /// token, shown once in the answer and kept only as its SHA-256 digest.
 extension ResourceRoutes {
     func addTeamRoutes(to router: Hummingbird.Router<HeraldRequestContext>) {
+        // Whom the token acts for: {"admin":false,"team":"ops"} or {"admin":true,"team":null}.
+        router.get("/api/v1/whoami") { _, context -> Response in
+            let team: JSONValue = switch try context.caller() {
+            case .team(let name): .string(name)
+            case .admin: .null
+            }
+            return try ResourceRequest.answer(.ok, ["admin": .bool(team == .null), "team": team])
+        }
         router.get("/api/v1/teams") { _, context -> Response in
             let caller = try context.caller()
             let config = dispatcher.config

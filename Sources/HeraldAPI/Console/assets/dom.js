@@ -1,0 +1,52 @@
+// Builds the page from data with DOM calls, never innerHTML: an alert's
+// text or a plugin's description is shown as text, never read as markup.
+
+/** h('a', {href: '#/x', class: 'button'}, 'text', child...) */
+export function h(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  let value;
+  for (const [key, item] of Object.entries(attributes ?? {})) {
+    if (item === undefined || item === null || item === false) continue;
+    if (key === 'value') value = item; // after the children: a select needs its options first
+    else if (key.startsWith('on') && typeof item === 'function') element.addEventListener(key.slice(2), item);
+    else if (key === 'class') element.className = item;
+    else element.setAttribute(key, item === true ? '' : String(item));
+  }
+  append(element, children);
+  if (value !== undefined) element.value = value;
+  return element;
+}
+
+export function append(parent, children) {
+  for (const child of [children].flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    parent.append(child instanceof Node ? child : String(child));
+  }
+  return parent;
+}
+
+let nextID = 0;
+/** A unique element id, for labels and aria-describedby. */
+export function uid(prefix) { return `${prefix}-${++nextID}`; }
+
+/** A table whose rows come from `items`; `columns` are [heading, cell(item)]. */
+export function table(caption, columns, items, rowAttributes = () => ({})) {
+  return h('div', { class: 'table-wrap' },
+    h('table', {},
+      h('caption', { class: 'visually-hidden' }, caption),
+      h('thead', {}, h('tr', {}, columns.map(([heading]) => h('th', { scope: 'col' }, heading)))),
+      h('tbody', {}, items.map((item) => h('tr', rowAttributes(item), columns.map(([, cell]) => h('td', {}, cell(item))))))));
+}
+
+/** A message for the user: kind is 'error', 'ok' or 'info'. */
+export function notice(kind, ...text) {
+  return h('p', { class: `notice ${kind}`, role: kind === 'error' ? 'alert' : 'status' }, ...text);
+}
+
+export function formatSeconds(seconds) {
+  if (!seconds) return '—';
+  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60]]) {
+    if (seconds % size === 0) return `${seconds / size}${unit}`;
+  }
+  return `${seconds}s`;
+}
