@@ -7,6 +7,7 @@ packages=(
   python3 openssl curl                                           # tests: the HTTP(S) receiver and its certificates
   rsyslog rsyslog-openssl kcat python3-aiosmtpd                  # tests: syslog (with TLS) and SMTP servers, a Kafka consumer
   python3-prometheus-client python3-jsonschema python3-yaml     # tests: independent readers of /metrics and the OpenAPI document
+  chromium chromium-driver python3-selenium                      # tests: the console in a real, headless browser
   nginx-light                                                    # benchmark: a receiver faster than the daemon
 )
 missing=()

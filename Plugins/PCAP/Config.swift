@@ -34,9 +34,9 @@ struct Config: Decodable, Sendable {
                        "description":"Files kept in the folder; the oldest are deleted."},
           "max_capture_seconds":{"type":"integer","minimum":1,"default":3600,
                                  "description":"A capture stops by itself after this long, recovery or not."},
-          "enable_levels":{"type":"array","items":{"type":"string"},"default":["Critical","Error","Warning"],
+          "enable_levels":{"type":"array","items":{"type":"string"},"x-herald-levels":true,"default":["Critical","Error","Warning"],
                            "description":"Levels whose pushes start the capture."},
-          "disable_levels":{"type":"array","items":{"type":"string"},"default":["Recovery"],
+          "disable_levels":{"type":"array","items":{"type":"string"},"x-herald-levels":true,"default":["Recovery"],
                             "description":"Levels whose pushes stop it."}
         }}
         """

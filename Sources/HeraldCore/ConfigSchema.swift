@@ -6,7 +6,7 @@ import Foundation
 /// Only the subset the ABI documents is understood: type, properties,
 /// required, additionalProperties (false), enum, minimum, maximum,
 /// minLength, maxLength, pattern, items, minItems, default, plus Herald's
-/// `x-herald-template` and `x-herald-secret` markers.
+/// `x-herald-template`, `x-herald-secret` and `x-herald-levels` markers.
 public struct ConfigSchema: Sendable {
     public let root: JSONValue
 
@@ -84,6 +84,13 @@ public struct ConfigSchema: Sendable {
             if let itemSchema = schema["items"] {
                 for (index, item) in items.enumerated() {
                     try check(item, against: itemSchema, path: "\(path)[\(index)]")
+                }
+            }
+            // A list of alert levels (any case), which a form draws as level checkboxes.
+            if schema["x-herald-levels"] == .bool(true) {
+                for (index, item) in items.enumerated() where item.stringValue.flatMap(Level.init(name:)) == nil {
+                    let names = Level.allCases.map(\.rawValue).joined(separator: ", ")
+                    throw SchemaError(path: "\(path)[\(index)]", message: "\(name)[\(index)]: \(item.jsonText) is not a level (\(names))")
                 }
             }
         case .object(let members):

@@ -40,7 +40,8 @@ struct ConfigSchemaTests {
           "url":{"type":"string","minLength":1,"x-herald-template":true},
           "port":{"type":"integer","minimum":1,"maximum":65535},
           "password":{"type":"string","x-herald-secret":true},
-          "headers":{"type":"object","additionalProperties":{"type":"string"}}}}
+          "headers":{"type":"object","additionalProperties":{"type":"string"}},
+          "levels":{"type":"array","items":{"type":"string"},"x-herald-levels":true}}}
         """)
 
     @Test func markersAreFound() {
@@ -55,6 +56,7 @@ struct ConfigSchemaTests {
         (#"{"url":"x","port":1.5}"#, "port"),
         (#"{"url":"x","colour":"red"}"#, "colour"),
         (#"{"url":"x","headers":{"X-A":1}}"#, "headers.X-A"),
+        (#"{"url":"x","levels":["Critical","Fatal"]}"#, "levels[1]"),
     ])
     func badConfigNamesTheField(json: String, field: String) throws {
         let error = #expect(throws: SchemaError.self) { try schema.validate(try JSONValue.parse(json)) }
@@ -62,7 +64,7 @@ struct ConfigSchemaTests {
     }
 
     @Test func goodConfigPasses() throws {
-        try schema.validate(try JSONValue.parse(#"{"url":"http://x","port":80,"headers":{"A":"b"}}"#))
+        try schema.validate(try JSONValue.parse(#"{"url":"http://x","port":80,"headers":{"A":"b"},"levels":["critical","Recovery"]}"#))
     }
 }
 

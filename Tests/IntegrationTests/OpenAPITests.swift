@@ -47,6 +47,11 @@ struct OpenAPITests {
         let receiver = try await HTTPReceiver(directory: directory)
         defer { receiver.stop() }
         let project = "0123456789abcdef0123456789abcdef"
+        // A capture file as the PCAP channel names them (capturing itself needs root; listing does not).
+        let captures = directory.appendingPathComponent("captures")
+        try FileManager.default.createDirectory(at: captures, withIntermediateDirectories: true)
+        let pcapHeader: [UInt8] = [0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 1, 0, 0, 0]
+        try Data(pcapHeader).write(to: captures.appendingPathComponent("capture-20261130T120000.000Z-0001.pcap"))
         let daemon = try await Daemon(config: """
             admin: {tokens: [admin-token]}
             teams:
@@ -55,6 +60,7 @@ struct OpenAPITests {
             endpoints:
               - {name: hook, team: ops, channel: http, config: {url: "\(receiver.baseURL)/ok/{{ id }}"}}
               - {name: refusing, team: ops, channel: http, retries: 0, config: {url: "\(receiver.baseURL)/status/400/{{ id }}"}}
+              - {name: capture, team: ops, channel: pcap, config: {interface: lo, directory: "\(captures.path)"}}
             policies:
               - {name: all, team: ops, endpoints: [hook]}
               - {name: bad, team: ops, matchers: ['route="bad"'], endpoints: [refusing]}
@@ -83,6 +89,19 @@ struct OpenAPITests {
         for path in ["/healthz", "/-/healthy", "/-/ready", "/metrics", "/api/v1/openapi.yaml"] { try await api.call("GET", path) }
         try await api.call("POST", "/-/reload")
         try await api.call("GET", "/api/v1/channels", token: "ops-token")
+        try await api.call("GET", "/api/v1/whoami", token: "ops-token")
+        try await api.call("GET", "/api/v1/whoami", token: "admin-token")
+
+        // The console's files.
+        // "/" redirects, which URLSession would follow: curl tells what it answered.
+        let root = try ChildProcess.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}",
+                                                          "http://127.0.0.1:\(daemon.port)/"])
+        #expect(root == "302 http://127.0.0.1:\(daemon.port)/ui/", "\(root)")
+        api.exchanges.append(Exchange(method: "GET", template: "/", status: Int(root.prefix(3)) ?? 0, content_type: nil, body: ""))
+        try await api.call("GET", "/ui")
+        try await api.call("GET", "/ui/{file}", path: "/ui/app.js")
+        try await api.call("GET", "/ui/{file}", path: "/ui/console.css")
+        try await api.call("GET", "/ui/{file}", path: "/ui/no-such-file.js")
 
         // Teams, endpoints, policies through their whole life.
         try await api.call("GET", "/api/v1/teams", token: "admin-token")
@@ -98,6 +117,14 @@ struct OpenAPITests {
         try await api.call("PUT", "/api/v1/endpoints/{name}", path: "/api/v1/endpoints/made", token: "ops-token",
                            body: endpoint.replacingOccurrences(of: "5m", with: "10m"))
         try await api.call("POST", "/api/v1/endpoints/{name}/test", path: "/api/v1/endpoints/made/test", token: "ops-token")
+        try await api.call("GET", "/api/v1/endpoints/{name}/captures", path: "/api/v1/endpoints/capture/captures", token: "ops-token")
+        try await api.call("GET", "/api/v1/endpoints/{name}/captures", path: "/api/v1/endpoints/made/captures", token: "ops-token")
+        let file = "/api/v1/endpoints/capture/captures/capture-20261130T120000.000Z-0001.pcap"
+        let download = try await api.call("GET", "/api/v1/endpoints/{name}/captures/{file}", path: file, token: "ops-token")
+        #expect(download.status == 200 && !download.body.isEmpty)
+        let outside = try await api.call("GET", "/api/v1/endpoints/{name}/captures/{file}",
+                                         path: "/api/v1/endpoints/capture/captures/..%2Fherald.sqlite", token: "ops-token")
+        #expect(outside.status == 404, "a path out of the capture folder: \(outside.status)")
         try await api.call("GET", "/api/v1/policies", token: "ops-token")
         try await api.call("POST", "/api/v1/policies", token: "ops-token", body: #"{"name":"to-made","endpoints":["made"]}"#)
         try await api.call("GET", "/api/v1/policies/{name}", path: "/api/v1/policies/to-made", token: "ops-token")

@@ -13,7 +13,7 @@ export async function capturesPage({ name }) {
       files.length === 0 ? notice('info', 'No capture yet: one starts when an alert of an enabling level is pushed.')
         : table(`Captures of ${endpoint.name}`, [
           ['File', (file) => file.name],
-          ['Size', (file) => `${(file.bytes / 1024).toFixed(1)} KiB`],
+          ['Size', (file) => (file.bytes < 1024 ? `${file.bytes} B` : `${(file.bytes / 1024).toFixed(1)} KiB`)],
           ['Last written', (file) => file.modified ?? ''],
           ['', (file) => h('button', {
             type: 'button', class: 'secondary', 'aria-label': `Download ${file.name}`,

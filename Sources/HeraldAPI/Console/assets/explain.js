@@ -42,7 +42,7 @@ export async function explainPage({ id }) {
         ['Policy', (route) => route.policy],
         ['Endpoint', (route) => route.endpoint],
         ['Outcome', (route) => h('span', { class: `outcome ${route.outcome}` }, WHY_NOT[route.outcome] ?? route.outcome)],
-        ['Delivery', (route) => (route.delivery ? `${route.delivery.status}, ${route.delivery.attempts} attempts` : '—')],
+        ['Delivery', (route) => (route.delivery ? `${route.delivery.status}, ${route.delivery.attempts} ${route.delivery.attempts === 1 ? 'attempt' : 'attempts'}` : '—')],
         ['Attempts', (route) => (route.attempts.length ? attemptTable(route.attempts) : '—')],
       ], item.routes)
       : notice('info', 'It matched no policy, so no endpoint was pushed.')))];

@@ -6,6 +6,7 @@
 // API error (`{"field":"config.url",...}`) next to the field it names.
 
 import { h, uid } from './dom.js';
+import { levels as LEVELS } from './api.js';
 
 const SECRET_SET = '(set)'; // what the API shows for a secret that is set, and keeps when sent back
 
@@ -134,8 +135,11 @@ function build(path, name, spec, value, required) {
   }
   if (types.length === 1 && types[0] === 'array' && [spec.items?.type].flat().every((type) => type === 'string')) {
     const items = spec.items ?? {};
-    if (Array.isArray(items.enum)) {
-      const group = checkboxes(path, items.enum, value ?? spec.default ?? []);
+    const choices = Array.isArray(items.enum) ? items.enum : spec['x-herald-levels'] === true ? LEVELS : null;
+    if (choices) {
+      // A level may be written in any case ("critical"): check its box all the same.
+      const chosen = (value ?? spec.default ?? []).map((item) => choices.find((choice) => choice.toLowerCase() === String(item).toLowerCase()) ?? item);
+      const group = checkboxes(path, choices, chosen);
       return one(group, () => {
         const chosen = checked(group);
         return !present && JSON.stringify(chosen) === JSON.stringify(spec.default ?? []) ? undefined : chosen;
@@ -231,7 +235,8 @@ export function showError(form, error) {
   summary?.replaceChildren(h('p', { class: 'notice error', role: 'alert' }, `Not saved: ${error.message}`));
   if (!best) return;
   const message = best.querySelector(':scope > .field-error');
-  if (message) { message.textContent = error.message; message.hidden = false; }
+  // The API's message starts with the field's path, which the placement already says.
+  if (message) { message.textContent = error.message.replace(`${path}: `, ''); message.hidden = false; }
   const control = best.querySelector('input, textarea, select');
   control?.setAttribute('aria-invalid', 'true');
   control?.focus();
