@@ -175,6 +175,15 @@ def received():
         return json.loads(response.read())
 
 
+def labelled():
+    """Every form control on the page has a name a screen reader reads: a label, aria-label or aria-labelledby."""
+    missing = driver.execute_script("""
+        return [...document.querySelectorAll('main input, main select, main textarea')]
+          .filter((c) => c.type !== 'hidden' && c.labels.length === 0 && !c.getAttribute('aria-label') && !c.getAttribute('aria-labelledby'))
+          .map((c) => c.outerHTML.slice(0, 120));""")
+    check(not missing, f"controls without a label: {missing}")
+
+
 def log_in(token):
     go("/login")
     element = visible('input[name="token"]')
@@ -216,6 +225,7 @@ error = field_error("config.url")
 check("http://" in error, f"the URL error is not by the field: {error!r}")
 check(control("config.url").get_attribute("aria-invalid") == "true", "the URL field is not marked invalid")
 check("Not saved" in visible(".form-errors").text, "no summary of the error")
+labelled()
 shot("endpoint-bad-url")
 
 step("fixed, it is made and listed with no policy")
@@ -240,10 +250,18 @@ heading("New policy")
 fill("name", "critical-web")
 fill("matchers", 'severity="critical"')
 visible('.field[data-field="endpoints"] label', "web-hook").click()
+labelled()
 shot("policy-form")
 submit()
 heading("Alert policies")
 check("web-hook" in row("critical-web", "data-policy").text, "the policy does not list its endpoint")
+button("Edit", row("critical-web", "data-policy")).click()
+heading("Edit policy critical-web")
+fill("matchers", 'severity="critical"\nenv!~"dev|test"')
+submit()
+heading("Alert policies")
+check(api("GET", "/api/v1/policies/critical-web")["matchers"] == ['severity="critical"', 'env!~"dev|test"'],
+      "the policy's edited matchers were not stored")
 
 step("the endpoint's count is 1 and leads to the policy")
 go("/endpoints/http")
@@ -312,6 +330,9 @@ check(Select(visible("form.filters select[name=status]")).first_selected_option.
 shot("dead-letters")
 button("Replay", dead).click()
 visible("tr[data-delivery] .notice", "Replayed")
+reload_until("/deliveries?status=dead", "tr[data-delivery]", lambda text: "console-ev-2" in text, "the replayed one to be dead again")
+button("Replay every dead letter").click()
+visible(".notice.ok", "Replayed 1 dead letter")
 
 step("explain: the policy matched and the endpoint pushed")
 go("/explain")
@@ -363,6 +384,7 @@ submit()
 error = field_error("config.assignees")
 check("not an address: bob" in error, f"the plugin's error is not by its field: {error!r}")
 shot("ticket-error")
+labelled()
 fill("config.assignees", "alice@example.com\nbob@example.com")
 submit()
 heading("Push endpoints")

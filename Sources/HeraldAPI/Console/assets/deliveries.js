@@ -38,7 +38,7 @@ export async function deliveryList({ query }) {
   const replayAll = async () => {
     try {
       const answer = await api('POST', scoped('/api/v1/deliveries/replay'), {});
-      replayed.replaceChildren(notice('ok', answer.running ? 'Replaying the dead letters in the background.' : `Replayed ${answer.replayed} dead letters.`));
+      replayed.replaceChildren(notice('ok', answer.running ? 'Replaying the dead letters in the background.' : `Replayed ${answer.replayed} dead ${answer.replayed === 1 ? 'letter' : 'letters'}.`));
     } catch (error) {
       replayed.replaceChildren(notice('error', `Not replayed: ${error.message}`));
     }
