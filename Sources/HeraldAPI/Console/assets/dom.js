@@ -43,6 +43,41 @@ export function notice(kind, ...text) {
   return h('p', { class: `notice ${kind}`, role: kind === 'error' ? 'alert' : 'status' }, ...text);
 }
 
+/** Shows content in a row under a table row (replacing an earlier one): an action's outcome. */
+export function rowNote(row, name, ...content) {
+  clearNote(row);
+  const note = h('tr', { class: 'result', 'data-result-for': name }, h('td', { colspan: row.children.length }, ...content));
+  row.after(note);
+  return note;
+}
+
+export function clearNote(row) {
+  if (row.nextElementSibling?.classList.contains('result')) row.nextElementSibling.remove();
+}
+
+/**
+ * Asks under the row before deleting `name`; `remove(force)` calls the API.
+ * A refusal shows the API's message and, with `forceLabel`, a button that
+ * forces the delete when the refusal was a conflict.
+ */
+export function confirmDelete(row, what, name, remove, forceLabel) {
+  const attempt = async (force) => {
+    try {
+      await remove(force);
+      clearNote(row);
+      row.replaceWith(h('tr', { class: 'result' }, h('td', { colspan: row.children.length }, notice('ok', `Deleted ${name}.`))));
+    } catch (error) {
+      rowNote(row, name, notice('error', `Not deleted: ${error.message}`),
+        forceLabel && error.status === 409 && !force
+          ? h('button', { type: 'button', class: 'danger', onclick: () => attempt(true) }, forceLabel) : null);
+    }
+  };
+  const note = rowNote(row, name, h('span', { class: 'confirm' }, `Delete ${what} ${name}? `,
+    h('button', { type: 'button', class: 'danger', onclick: () => attempt(false) }, 'Delete'),
+    h('button', { type: 'button', class: 'secondary', onclick: () => note.remove() }, 'Cancel')));
+  note.querySelector('button').focus();
+}
+
 export function formatSeconds(seconds) {
   if (!seconds) return '—';
   for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60]]) {

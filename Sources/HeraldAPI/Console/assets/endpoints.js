@@ -2,7 +2,7 @@
 // part drawn from its plugin's schema), test-send and delete.
 
 import { api, levels, loadChannels, scoped, session, withTeam } from './api.js';
-import { formatSeconds, h, notice, table } from './dom.js';
+import { confirmDelete, formatSeconds, h, notice, rowNote, table } from './dom.js';
 import { checkboxes, checked, clearErrors, field, readFields, schemaFields, showError } from './schema-form.js';
 
 /** What the API shows of an endpoint but does not take back in an edit. */
@@ -43,47 +43,25 @@ export async function endpointList({ channel }) {
 /** Edit, Test, Delete (and Captures for pcap) for one row; outcomes show in a row under it. */
 function actions(endpoint) {
   const name = endpoint.name;
-  const result = (row, ...content) => {
-    row.nextElementSibling?.classList.contains('result') && row.nextElementSibling.remove();
-    const cells = row.children.length;
-    row.after(h('tr', { class: 'result', 'data-result-for': name }, h('td', { colspan: cells }, ...content)));
-  };
-  const rowOf = (event) => event.target.closest('tr');
+  const path = `/api/v1/endpoints/${encodeURIComponent(name)}`;
   const test = async (event) => {
-    const row = rowOf(event);
+    const row = event.target.closest('tr');
     event.target.disabled = true;
-    result(row, notice('info', `Sending a test alert through ${name}…`));
+    rowNote(row, name, notice('info', `Sending a test alert through ${name}…`));
     try {
-      const answer = await api('POST', `/api/v1/endpoints/${encodeURIComponent(name)}/test`);
+      const answer = await api('POST', `${path}/test`);
       const took = `${Math.round(answer.duration_seconds * 1000)} ms`;
-      result(row, answer.outcome === 'ok'
+      rowNote(row, name, answer.outcome === 'ok'
         ? notice('ok', `Test of ${name}: delivered (${took}).`)
         : notice('error', `Test of ${name}: ${answer.outcome} after ${took}: ${answer.reason ?? ''}`));
     } catch (error) {
-      result(row, notice('error', `Test of ${name} not sent: ${error.message}`));
+      rowNote(row, name, notice('error', `Test of ${name} not sent: ${error.message}`));
     } finally {
       event.target.disabled = false;
     }
   };
-  const remove = async (row, force) => {
-    try {
-      await api('DELETE', `/api/v1/endpoints/${encodeURIComponent(name)}${force ? '?force=true' : ''}`);
-      row.nextElementSibling?.classList.contains('result') && row.nextElementSibling.remove();
-      row.replaceWith(h('tr', { class: 'result' }, h('td', { colspan: row.children.length }, notice('ok', `Deleted ${name}.`))));
-    } catch (error) {
-      result(row, notice('error', `Not deleted: ${error.message}`),
-        error.status === 409 && !force && !endpoint.provisioned
-          ? h('button', { type: 'button', class: 'danger', onclick: () => remove(row, true) }, 'Delete and remove it from those policies')
-          : null);
-    }
-  };
-  const confirmDelete = (event) => {
-    const row = rowOf(event);
-    result(row, h('span', { class: 'confirm' }, `Delete endpoint ${name}? `,
-      h('button', { type: 'button', class: 'danger', onclick: () => remove(row, false) }, 'Delete'),
-      h('button', { type: 'button', class: 'secondary', onclick: () => row.nextElementSibling.remove() }, 'Cancel')));
-    row.nextElementSibling.querySelector('button').focus();
-  };
+  const remove = (event) => confirmDelete(event.target.closest('tr'), 'endpoint', name,
+    (force) => api('DELETE', `${path}${force ? '?force=true' : ''}`), 'Delete and remove it from those policies');
   const fromFile = endpoint.provisioned ? 'from the config file: change it there' : null;
   return h('span', { class: 'actions' },
     endpoint.provisioned
@@ -91,7 +69,7 @@ function actions(endpoint) {
       : h('a', { href: `#/endpoint/${encodeURIComponent(name)}/edit`, class: 'button secondary', 'aria-label': `Edit ${name}` }, 'Edit'),
     h('button', { type: 'button', class: 'secondary', onclick: test, 'aria-label': `Test ${name}` }, 'Test'),
     endpoint.channel === 'pcap' ? h('a', { href: `#/captures/${encodeURIComponent(name)}`, class: 'button secondary' }, 'Captures') : null,
-    h('button', { type: 'button', class: 'danger', onclick: confirmDelete, disabled: endpoint.provisioned, 'aria-label': `Delete ${name}` }, 'Delete'));
+    h('button', { type: 'button', class: 'danger', onclick: remove, disabled: endpoint.provisioned, 'aria-label': `Delete ${name}` }, 'Delete'));
 }
 
 export async function newEndpoint({ channel }) {

@@ -1,7 +1,7 @@
 // Alert policies: which alerts (matchers) go to which endpoints.
 
 import { api, scoped, session, withTeam } from './api.js';
-import { h, notice, table } from './dom.js';
+import { confirmDelete, h, notice, table } from './dom.js';
 import { checkboxes, checked, clearErrors, field, showError } from './schema-form.js';
 
 export async function policyList({ query }) {
@@ -28,29 +28,12 @@ export async function policyList({ query }) {
 
 function actions(policy) {
   const name = policy.name;
-  const confirmDelete = (event) => {
-    const row = event.target.closest('tr');
-    const say = (...content) => {
-      row.nextElementSibling?.classList.contains('result') && row.nextElementSibling.remove();
-      row.after(h('tr', { class: 'result', 'data-result-for': name }, h('td', { colspan: row.children.length }, ...content)));
-    };
-    say(h('span', { class: 'confirm' }, `Delete policy ${name}? `,
-      h('button', { type: 'button', class: 'danger', onclick: async () => {
-        try {
-          await api('DELETE', `/api/v1/policies/${encodeURIComponent(name)}`);
-          row.nextElementSibling?.remove();
-          row.replaceWith(h('tr', { class: 'result' }, h('td', { colspan: row.children.length }, notice('ok', `Deleted ${name}.`))));
-        } catch (error) {
-          say(notice('error', `Not deleted: ${error.message}`));
-        }
-      } }, 'Delete'),
-      h('button', { type: 'button', class: 'secondary', onclick: () => row.nextElementSibling.remove() }, 'Cancel')));
-    row.nextElementSibling.querySelector('button').focus();
-  };
+  const remove = (event) => confirmDelete(event.target.closest('tr'), 'policy', name,
+    () => api('DELETE', `/api/v1/policies/${encodeURIComponent(name)}`));
   if (policy.provisioned) return h('span', { class: 'muted', title: 'from the config file: change it there' }, 'config file');
   return h('span', { class: 'actions' },
     h('a', { href: `#/policy/${encodeURIComponent(name)}/edit`, class: 'button secondary', 'aria-label': `Edit ${name}` }, 'Edit'),
-    h('button', { type: 'button', class: 'danger', onclick: confirmDelete, 'aria-label': `Delete ${name}` }, 'Delete'));
+    h('button', { type: 'button', class: 'danger', onclick: remove, 'aria-label': `Delete ${name}` }, 'Delete'));
 }
 
 export async function newPolicy() { return policyForm(null); }
