@@ -20,9 +20,10 @@ public struct CaptureFolder: Sendable {
         self.directory = directory
     }
 
-    /// A name the channel writes: no path of another folder can be named.
+    /// A name the channel writes (letters, digits, '.', '-', '_'): it names no
+    /// other folder's file and goes into a download's header as it is.
     public static func isCaptureName(_ name: String) -> Bool {
-        name.hasPrefix("capture-") && name.hasSuffix(".pcap") && !name.contains("/") && name.utf8.count <= 255
+        name.hasPrefix("capture-") && name.hasSuffix(".pcap") && name.utf8.count <= 255 && PlainName.isPlain(name)
     }
 
     /// The files, oldest first. Reads the folder on a thread of its own (a

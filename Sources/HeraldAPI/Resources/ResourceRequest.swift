@@ -23,12 +23,7 @@ enum ResourceRequest {
         if let path, name != path {
             throw APIError(.badRequest, field: "name", "\"\(name)\" differs from the name in the path, \"\(path)\" (a new name is a new item)")
         }
-        let allowed = name.utf8.allSatisfy { byte in
-            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
-                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-")
-                || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
-        }
-        guard allowed, (1...64).contains(name.utf8.count), name.first != "." else {
+        guard PlainName.isPlain(name), (1...64).contains(name.utf8.count), name.first != "." else {
             throw APIError(.badRequest, field: "name", "1 to 64 letters, digits, '-', '_' or '.', not starting with '.'")
         }
         return name
