@@ -66,6 +66,9 @@ struct Config: Decodable, Sendable {
         guard Self.normalisedURL(url) != nil else {
             throw ConfigProblem(field: "url", "must start with http:// or https://")
         }
+        guard !url.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw ConfigProblem(field: "url", "must not hold a control character (a line break?)")
+        }
         if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
             throw ConfigProblem(field: "ca_file", "cannot read \(caFile)")
         }

@@ -21,6 +21,9 @@ public struct CallbackTarget: Sendable {
         guard url.lowercased().hasPrefix("http://") || url.lowercased().hasPrefix("https://") else {
             throw ConfigProblem(field: "url", "must start with http:// or https://")
         }
+        guard !url.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw ConfigProblem(field: "url", "must not hold a control character (a line break?)")
+        }
         if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
             throw ConfigProblem(field: "ca_file", "cannot read \(caFile)")
         }

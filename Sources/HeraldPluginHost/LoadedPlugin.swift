@@ -140,11 +140,19 @@ public final class LoadedPlugin: @unchecked Sendable {
         } else {
             throw PluginConfigError(field: nil, message: "the plugin is neither loaded nor runnable in a worker")
         }
-        if let refusal { throw PluginConfigError(field: Self.field(in: refusal), message: refusal) }
+        if let refusal { throw PluginConfigError(field: field(in: refusal), message: refusal) }
     }
 
-    /// The field a "field: message" refusal names (the header's convention).
-    private static func field(in message: String) -> String? {
+    /// The field a "field: message" refusal names (the header's convention):
+    /// a path that starts with one of the schema's properties, up to the first
+    /// ": " (so "headers.X Y:: ..." names a header whose name has a space and
+    /// a colon), or else a word before the first colon.
+    private func field(in message: String) -> String? {
+        if let separator = message.range(of: ": ") {
+            let path = message[..<separator.lowerBound]
+            let property = path.prefix { $0 != "." && $0 != "[" }
+            if schema.root["properties"]?[String(property)] != nil { return String(path) }
+        }
         guard let colon = message.firstIndex(of: ":") else { return nil }
         let field = message[..<colon]
         return field.isEmpty || field.contains(" ") ? nil : String(field)

@@ -35,6 +35,8 @@ struct HTTPChannelTests {
         (#"{"url":"http://x","headers":{"X-Token":"a\r\nX-Injected: 1"}}"#, "headers.X-Token"),
         (#"{"url":"http://x","headers":{"X-Bad\r\nName":"v"}}"#, "headers.X-Bad\r\nName"),
         (#"{"url":"http://x","headers":{"X(Paren)":"v"}}"#, "headers.X(Paren)"),
+        (#"{"url":"http://x","headers":{"Bad Header:":"v"}}"#, "headers.Bad Header:"),
+        (#"{"url":"http://x/{{ id }}\n"}"#, "url"),
         (#"{"url":"http://x","content_type":"text/plain\nX-Injected: 1"}"#, "content_type"),
     ])
     func badConfigIsRefusedNamingTheField(json: String, field: String) throws {

@@ -7,7 +7,8 @@ const TEAM = 'herald.team';
 
 export class APIError extends Error {
   constructor(status, field, message) {
-    super(message);
+    // The API starts a message with its field's path ("config.url: ..."); the console shows where instead.
+    super(field && message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message);
     this.status = status;
     this.field = field;
   }
@@ -49,15 +50,15 @@ export function logout() {
   session.caller = null;
 }
 
-/** A path with `?team=` added for an admin, so lists show one team's objects. */
-export function scoped(path) {
-  if (!session.caller?.admin || !session.team) return path;
-  return `${path}${path.includes('?') ? '&' : '?'}team=${encodeURIComponent(session.team)}`;
+/** A path with `?team=` added for an admin, so lists show one team's objects (the picked team's, or `team`). */
+export function scoped(path, team = session.team) {
+  if (!session.caller?.admin || !team) return path;
+  return `${path}${path.includes('?') ? '&' : '?'}team=${encodeURIComponent(team)}`;
 }
 
-/** A body with the team an admin acts for (a team's token implies its own). */
-export function withTeam(body) {
-  return session.caller?.admin ? { ...body, team: session.team } : body;
+/** A body with the team an admin acts for: the picked one, or the edited item's (a team's token implies its own). */
+export function withTeam(body, team = session.team) {
+  return session.caller?.admin ? { ...body, team } : body;
 }
 
 export async function api(method, path, body) {

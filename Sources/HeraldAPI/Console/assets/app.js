@@ -116,4 +116,9 @@ function showLogin(message) {
 // A skip link that moves the focus: "#main" would be read as a page address.
 document.body.prepend(h('a', { class: 'skip', href: '#', onclick: (event) => { event.preventDefault(); main.focus(); } }, 'Skip to content'));
 window.addEventListener('hashchange', render);
+// A page that changed what it shows (a replay) asks to be drawn anew, with a message under its heading.
+window.addEventListener('herald:redraw', async (event) => {
+  await render();
+  main.querySelector('h1')?.after(event.detail);
+});
 render();

@@ -2,7 +2,7 @@
 // attempts, replay one or all.
 
 import { api, scoped } from './api.js';
-import { h, notice, table, uid } from './dom.js';
+import { formatTime, h, notice, table, uid } from './dom.js';
 
 const STATUSES = ['pending', 'delivered', 'dead', 'cancelled'];
 const PAGE = 50;
@@ -38,23 +38,28 @@ export async function deliveryList({ query }) {
   const replayAll = async () => {
     try {
       const answer = await api('POST', scoped('/api/v1/deliveries/replay'), {});
-      replayed.replaceChildren(notice('ok', answer.running ? 'Replaying the dead letters in the background.' : `Replayed ${answer.replayed} dead ${answer.replayed === 1 ? 'letter' : 'letters'}.`));
+      const message = answer.running ? 'Replaying the dead letters in the background.'
+        : `Replayed ${answer.replayed} dead ${answer.replayed === 1 ? 'letter' : 'letters'}.`;
+      // The list is drawn anew (replayed letters are pending again), the message above it.
+      window.dispatchEvent(new CustomEvent('herald:redraw', { detail: notice('ok', message) }));
     } catch (error) {
       replayed.replaceChildren(notice('error', `Not replayed: ${error.message}`));
     }
   };
   const columns = [
     ['Id', (delivery) => String(delivery.id)],
-    ['Created', (delivery) => h('time', { datetime: delivery.created_at }, delivery.created_at.replace('T', ' ').replace(/\.\d+Z$/, 'Z'))],
+    ['Created', (delivery) => formatTime(delivery.created_at)],
     ['Event', (delivery) => h('a', { href: `#/explain/${encodeURIComponent(delivery.event_id)}` }, delivery.event_id)],
     ['Endpoint', (delivery) => delivery.endpoint],
     ['Policy', (delivery) => delivery.policy],
     ['Level', (delivery) => delivery.level],
     ['Status', (delivery) => h('span', { class: `status ${delivery.status}` }, delivery.status)],
+    // Each try is listed; the delivery's own count is its retry count, which tries while the
+    // endpoint was down and replays do not add to, so the button claims no number.
     ['Attempts', (delivery) => h('button', {
-      type: 'button', class: 'secondary', 'aria-expanded': 'false',
+      type: 'button', class: 'secondary', 'aria-expanded': 'false', 'aria-label': `Attempts of delivery ${delivery.id}`,
       onclick: (event) => toggleAttempts(event.target, delivery),
-    }, `${delivery.attempts} ${delivery.attempts === 1 ? 'attempt' : 'attempts'}`)],
+    }, 'Show')],
     ['Last error', (delivery) => delivery.last_error ?? ''],
     ['', (delivery) => (delivery.status === 'dead'
       ? h('button', { type: 'button', onclick: (event) => replayOne(event.target, delivery) }, 'Replay') : '')],
@@ -94,7 +99,7 @@ export function attemptTable(attempts) {
   if (attempts.length === 0) return notice('info', 'Not attempted yet.');
   return table('Attempts', [
     ['#', (attempt) => String(attempt.attempt)],
-    ['Started', (attempt) => attempt.started_at],
+    ['Started', (attempt) => formatTime(attempt.started_at)],
     ['Took', (attempt) => `${Math.round(attempt.duration_seconds * 1000)} ms`],
     ['Outcome', (attempt) => h('span', { class: `status ${attempt.outcome}` }, attempt.outcome)],
     ['Reason', (attempt) => attempt.reason ?? ''],
@@ -105,6 +110,7 @@ async function replayOne(button, delivery) {
   button.disabled = true;
   try {
     await api('POST', scoped('/api/v1/deliveries/replay'), { ids: [delivery.id] });
+    button.closest('tr').querySelector('.status').textContent = 'pending';
     button.replaceWith(notice('ok', 'Replayed.'));
   } catch (error) {
     button.replaceWith(notice('error', `Not replayed: ${error.message}`));

@@ -35,7 +35,9 @@ export function table(caption, columns, items, rowAttributes = () => ({})) {
     h('table', {},
       h('caption', { class: 'visually-hidden' }, caption),
       h('thead', {}, h('tr', {}, columns.map(([heading]) => h('th', { scope: 'col' }, heading)))),
-      h('tbody', {}, items.map((item) => h('tr', rowAttributes(item), columns.map(([, cell]) => h('td', {}, cell(item))))))));
+      h('tbody', {}, items.map((item) => h('tr', rowAttributes(item),
+        // data-label: the heading shown beside each cell when a narrow screen stacks the table
+        columns.map(([heading, cell]) => h('td', { 'data-label': heading }, cell(item))))))));
 }
 
 /** A message for the user: kind is 'error', 'ok' or 'info'. */
@@ -65,7 +67,10 @@ export function confirmDelete(row, what, name, remove, forceLabel) {
     try {
       await remove(force);
       clearNote(row);
-      row.replaceWith(h('tr', { class: 'result' }, h('td', { colspan: row.children.length }, notice('ok', `Deleted ${name}.`))));
+      const done = notice('ok', `Deleted ${name}.`);
+      done.tabIndex = -1; // the focus stays where the row was, not back at the page's top
+      row.replaceWith(h('tr', { class: 'result' }, h('td', { colspan: row.children.length }, done)));
+      done.focus();
     } catch (error) {
       rowNote(row, name, notice('error', `Not deleted: ${error.message}`),
         forceLabel && error.status === 409 && !force
@@ -76,6 +81,11 @@ export function confirmDelete(row, what, name, remove, forceLabel) {
     h('button', { type: 'button', class: 'danger', onclick: () => attempt(false) }, 'Delete'),
     h('button', { type: 'button', class: 'secondary', onclick: () => note.remove() }, 'Cancel')));
   note.querySelector('button').focus();
+}
+
+/** An RFC 3339 time as "2026-11-30 18:43:08Z" (UTC, whole seconds). */
+export function formatTime(text) {
+  return text ? h('time', { datetime: text }, text.replace('T', ' ').replace(/\.\d+Z$/, 'Z')) : '';
 }
 
 export function formatSeconds(seconds) {

@@ -3,7 +3,7 @@
 
 import { api, levels, loadChannels, scoped, session, withTeam } from './api.js';
 import { confirmDelete, formatSeconds, h, notice, rowNote, table } from './dom.js';
-import { checkboxes, checked, clearErrors, field, readFields, schemaFields, showError } from './schema-form.js';
+import { FieldError, checkboxes, checked, clearErrors, field, readFields, schemaFields, showError } from './schema-form.js';
 
 /** What the API shows of an endpoint but does not take back in an edit. */
 const READ_ONLY = ['policies', 'provisioned', 'state', 'down', 'suspended_since', 'reason'];
@@ -51,17 +51,26 @@ function actions(endpoint) {
     try {
       const answer = await api('POST', `${path}/test`);
       const took = `${Math.round(answer.duration_seconds * 1000)} ms`;
+      // retry: a delivery would be tried again; fail: it would be a dead letter at once.
+      const failed = answer.outcome === 'retry' ? 'not delivered (a delivery would be retried)' : 'not delivered (refused for good)';
       rowNote(row, name, answer.outcome === 'ok'
         ? notice('ok', `Test of ${name}: delivered (${took}).`)
-        : notice('error', `Test of ${name}: ${answer.outcome} after ${took}: ${answer.reason ?? ''}`));
+        : notice('error', `Test of ${name}: ${failed} after ${took}: ${answer.reason ?? ''}`));
     } catch (error) {
       rowNote(row, name, notice('error', `Test of ${name} not sent: ${error.message}`));
     } finally {
       event.target.disabled = false;
     }
   };
-  const remove = (event) => confirmDelete(event.target.closest('tr'), 'endpoint', name,
-    (force) => api('DELETE', `${path}${force ? '?force=true' : ''}`), 'Delete and remove it from those policies');
+  const remove = (event) => confirmDelete(event.target.closest('tr'), 'endpoint', name, async (force) => {
+    try {
+      await api('DELETE', `${path}${force ? '?force=true' : ''}`);
+    } catch (error) {
+      // The API says how to force it; here that is the button under the message.
+      error.message = error.message.replace(/;\s*\?force=true.*$/, '');
+      throw error;
+    }
+  }, 'Delete and remove it from those policies');
   const fromFile = endpoint.provisioned ? 'from the config file: change it there' : null;
   return h('span', { class: 'actions' },
     endpoint.provisioned
@@ -87,6 +96,7 @@ export async function editEndpoint({ name }) {
 
 function endpointForm(plugin, endpoint) {
   const editing = endpoint !== null;
+  const team = endpoint?.team ?? session.team; // an admin edits an item in its own team, whichever is picked
   const name = h('input', { type: 'text', name: 'name', value: endpoint?.name ?? '', readonly: editing, autocomplete: 'off' });
   const levelBoxes = checkboxes('levels', levels, endpoint?.levels ?? DEFAULT_LEVELS);
   const cycle = h('input', { type: 'text', name: 'push_cycle', value: endpoint ? formatSeconds(endpoint.push_cycle).replace('—', '0') : '0', inputmode: 'text' });
@@ -95,11 +105,11 @@ function endpointForm(plugin, endpoint) {
   const form = h('form', { class: 'edit', novalidate: true },
     h('div', { class: 'form-errors' }),
     h('fieldset', {}, h('legend', {}, 'Endpoint'),
-      field({ path: 'name', label: 'Name', required: true, control: name, help: editing ? 'A new name is a new endpoint.' : 'Letters, digits, - _ and .; up to 64.' }),
-      session.caller?.admin ? field({ path: 'team', label: 'Team', control: h('input', { type: 'text', name: 'team', value: endpoint?.team ?? session.team, readonly: true }) }) : null,
+      field({ path: 'name', label: 'Name', required: true, control: name, help: editing ? 'An endpoint keeps its name; for another name, make a new one.' : 'Letters, digits, - _ and .; up to 64.' }),
+      session.caller?.admin ? field({ path: 'team', label: 'Team', control: h('input', { type: 'text', name: 'team', value: team, readonly: true }) }) : null,
       field({ path: 'levels', label: 'Levels to push', control: levelBoxes, help: 'Recovery pushes the end of an alert that was pushed.' }),
-      field({ path: 'push_cycle', label: 'Push cycle', control: cycle, help: 'At most one push of an alert per object within this time: seconds, or 30s, 5m, 1h. 0: no limit.' }),
-      field({ path: 'push_frequency', label: 'Push frequency', control: frequency, help: 'At most this many pushes of an alert per object until it recovers. 0: no limit.' })),
+      field({ path: 'push_cycle', label: 'Push cycle', control: cycle, help: 'At most one push per policy and object within this time: seconds, or 30s, 5m, 1h. 0: no limit.' }),
+      field({ path: 'push_frequency', label: 'Push frequency', control: frequency, help: 'At most this many pushes per policy and object until the alert recovers. 0: no limit.' })),
     h('fieldset', {}, h('legend', {}, `${title(plugin.name)} settings`),
       h('p', { class: 'help' }, plugin.description), settings.element),
     h('div', { class: 'buttons' },
@@ -111,12 +121,13 @@ function endpointForm(plugin, endpoint) {
     let body;
     try {
       const base = editing ? Object.fromEntries(Object.entries(endpoint).filter(([key]) => !READ_ONLY.includes(key))) : {};
+      if (frequency.validity.badInput) throw new FieldError('push_frequency', 'not a whole number');
       body = withTeam({
         ...base, name: name.value.trim(), channel: plugin.name, levels: checked(levelBoxes),
         push_cycle: /^\d+(\.\d+)?$/.test(cycle.value.trim()) ? Number(cycle.value.trim()) : cycle.value.trim(),
         push_frequency: frequency.value === '' ? 0 : Number(frequency.value),
         config: readFields(settings.fields, 'config'),
-      });
+      }, team);
     } catch (error) {
       showError(form, error);
       return;

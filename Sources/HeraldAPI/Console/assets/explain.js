@@ -2,11 +2,11 @@
 // whether it was pushed or why not, with the attempts.
 
 import { api, scoped } from './api.js';
-import { h, notice, table, uid } from './dom.js';
+import { formatTime, h, notice, table, uid } from './dom.js';
 import { attemptTable } from './deliveries.js';
 
 const WHY_NOT = {
-  pushed: 'pushed',
+  pushed: 'pushed: a delivery was made',
   level_filtered: 'not pushed: the endpoint does not push this level',
   push_cycle: 'not pushed: inside the push cycle of an earlier push',
   push_frequency: 'not pushed: the push frequency was reached',
@@ -33,7 +33,7 @@ export async function explainPage({ id }) {
   }
   return [heading, form, answer.events.map((item) => h('section', { class: 'card' },
     h('h2', {}, `${item.event.name} (${item.event.level}, ${item.event.status}) on ${item.event.object_id}`),
-    h('p', { class: 'muted' }, `received ${item.received_at}`),
+    h('p', { class: 'muted' }, 'received ', formatTime(item.received_at)),
     Object.keys(item.event.labels ?? {}).length
       ? h('p', {}, 'Labels: ', Object.entries(item.event.labels).map(([key, value]) => h('code', { class: 'label-pair' }, `${key}="${value}"`)))
       : null,
@@ -42,7 +42,10 @@ export async function explainPage({ id }) {
         ['Policy', (route) => route.policy],
         ['Endpoint', (route) => route.endpoint],
         ['Outcome', (route) => h('span', { class: `outcome ${route.outcome}` }, WHY_NOT[route.outcome] ?? route.outcome)],
-        ['Delivery', (route) => (route.delivery ? `${route.delivery.status}, ${route.delivery.attempts} ${route.delivery.attempts === 1 ? 'attempt' : 'attempts'}` : '—')],
+        // Pushed means a delivery was made; whether it arrived is its status.
+        ['Delivery', (route) => (route.delivery
+          ? h('a', { href: `#/deliveries?event_id=${encodeURIComponent(item.event.id)}&endpoint=${encodeURIComponent(route.endpoint)}`, class: `status ${route.delivery.status}` }, route.delivery.status)
+          : '—')],
         ['Attempts', (route) => (route.attempts.length ? attemptTable(route.attempts) : '—')],
       ], item.routes)
       : notice('info', 'It matched no policy, so no endpoint was pushed.')))];

@@ -44,7 +44,8 @@ export async function editPolicy({ name }) {
 
 async function policyForm(policy) {
   const editing = policy !== null;
-  const endpoints = (await api('GET', scoped('/api/v1/endpoints'))).map((endpoint) => endpoint.name);
+  const team = policy?.team ?? session.team; // an admin edits an item in its own team, whichever is picked
+  const endpoints = (await api('GET', scoped('/api/v1/endpoints', team))).map((endpoint) => endpoint.name);
   const name = h('input', { type: 'text', name: 'name', value: policy?.name ?? '', readonly: editing, autocomplete: 'off' });
   const matchers = h('textarea', { name: 'matchers', rows: 4, spellcheck: 'false', value: (policy?.matchers ?? []).join('\n'),
     placeholder: 'severity="critical"\nservice=~"api|web"' });
@@ -52,10 +53,10 @@ async function policyForm(policy) {
   const form = h('form', { class: 'edit', novalidate: true },
     h('div', { class: 'form-errors' }),
     field({ path: 'name', label: 'Name', required: true, control: name }),
-    session.caller?.admin ? field({ path: 'team', label: 'Team', control: h('input', { type: 'text', value: policy?.team ?? session.team, readonly: true }) }) : null,
+    session.caller?.admin ? field({ path: 'team', label: 'Team', control: h('input', { type: 'text', value: team, readonly: true }) }) : null,
     field({ path: 'matchers', label: 'Matchers', control: matchers,
       help: 'One per line, as in Alertmanager: label="value", !=, =~"regex", !~. An alert must match all; none matches every alert.' }),
-    field({ path: 'endpoints', label: 'Endpoints', required: true, control: endpoints.length ? targets : notice('info', 'Make an endpoint first.') }),
+    field({ path: 'endpoints', label: 'Endpoints', control: endpoints.length ? targets : notice('info', 'Make an endpoint first.') }),
     h('div', { class: 'buttons' },
       h('button', { type: 'submit' }, editing ? 'Save' : 'Create policy'),
       h('a', { class: 'button secondary', href: '#/policies' }, 'Cancel')));
@@ -66,12 +67,15 @@ async function policyForm(policy) {
       name: name.value.trim(),
       matchers: matchers.value.split('\n').map((line) => line.trim()).filter(Boolean),
       endpoints: checked(targets),
-    });
+    }, team);
     try {
       if (editing) await api('PUT', `/api/v1/policies/${encodeURIComponent(policy.name)}`, body);
       else await api('POST', '/api/v1/policies', body);
       location.hash = '#/policies';
     } catch (error) {
+      // matchers[1] is the box's second line.
+      const line = /^matchers\[(\d+)\]/.exec(error.field ?? '');
+      if (line) error.message = `line ${Number(line[1]) + 1}: ${error.message}`;
       showError(form, error);
     }
   });

@@ -26,9 +26,10 @@ export function field({ path, label, required, help, control, extra }) {
   control.setAttribute('aria-describedby', describedBy);
   if (required && control.matches('input, textarea, select')) control.required = true;
   const isGroup = control.matches('fieldset, .group');
+  const text = path.startsWith('config.') ? h('code', { class: 'option' }, label) : label;
   const labelElement = isGroup
-    ? h('span', { class: 'label', id: uid('label') }, label, required ? h('span', { class: 'required' }, ' (required)') : null)
-    : h('label', { for: id, class: 'label' }, label, required ? h('span', { class: 'required' }, ' (required)') : null);
+    ? h('span', { class: 'label', id: uid('label') }, text, required ? h('span', { class: 'required' }, ' (required)') : null)
+    : h('label', { for: id, class: 'label' }, text, required ? h('span', { class: 'required' }, ' (required)') : null);
   if (isGroup) control.setAttribute('aria-labelledby', labelElement.id);
   return h('div', { class: 'field', 'data-field': path },
     labelElement, extra, control,
@@ -84,7 +85,7 @@ export function readFields(fields, prefix) {
 
 function build(path, name, spec, value, required) {
   const types = [spec.type ?? []].flat();
-  const label = name.replaceAll('_', ' ');
+  const label = name; // the option's name as the config file writes it
   const help = [spec.description, 'default' in spec ? `Default: ${JSON.stringify(spec.default)}.` : null]
     .filter(Boolean).join(' ');
   const present = value !== undefined;
@@ -155,7 +156,20 @@ function build(path, name, spec, value, required) {
       && [spec.additionalProperties?.type].flat().every((type) => type === 'string')) {
     return pairs(path, label, required, help, value ?? {}, present);
   }
-  // Anything else (a choice of types, nested lists): JSON, checked by the API.
+  if (types.length > 1 && types.includes('string') && types.every((type) => ['string', 'integer', 'number', 'boolean'].includes(type))) {
+    // A choice of scalar types (syslog's facility: "local0" or 16): text, read as the type it looks like.
+    const control = h('input', { type: 'text', name: path, value: value === undefined ? '' : String(value),
+      placeholder: 'default' in spec ? String(spec.default) : null });
+    return one(control, () => {
+      const text = control.value.trim();
+      if (text === '') return undefined;
+      if (types.includes('integer') && /^-?\d+$/.test(text)) return Number(text);
+      if (types.includes('number') && /^-?\d+(\.\d+)?$/.test(text)) return Number(text);
+      if (types.includes('boolean') && (text === 'true' || text === 'false')) return text === 'true';
+      return control.value;
+    });
+  }
+  // Anything else (nested lists, a choice that includes objects): JSON, checked by the API.
   const control = h('textarea', {
     name: path, rows: 3, class: 'json', spellcheck: 'false',
     value: present ? JSON.stringify(value, null, 1) : '', placeholder: 'JSON',
@@ -232,11 +246,14 @@ export function showError(form, error) {
     }
   }
   const summary = form.querySelector('.form-errors');
-  summary?.replaceChildren(h('p', { class: 'notice error', role: 'alert' }, `Not saved: ${error.message}`));
-  if (!best) return;
+  const said = h('p', { class: 'notice error', role: 'alert', tabindex: -1 }, `Not saved: ${error.message}`);
+  summary?.replaceChildren(said);
+  if (!best) { // no field of the form is named: the summary is where to look
+    said.focus();
+    return;
+  }
   const message = best.querySelector(':scope > .field-error');
-  // The API's message starts with the field's path, which the placement already says.
-  if (message) { message.textContent = error.message.replace(`${path}: `, ''); message.hidden = false; }
+  if (message) { message.textContent = error.message; message.hidden = false; }
   const control = best.querySelector('input, textarea, select');
   control?.setAttribute('aria-invalid', 'true');
   control?.focus();
