@@ -101,7 +101,7 @@ struct PCAPChannelTests {
         (#"{"interface":"lo","directory":"/tmp","filter":"tcp port banana"}"#, "filter"),
         (#"{"interface":"lo","directory":"/tmp","snaplen":10}"#, "snaplen"),
         (#"{"interface":"lo","directory":"/etc/hostname"}"#, "directory"),
-        (#"{"interface":"lo","directory":"/tmp","enable_levels":["Critical","Severe"]}"#, "enable_levels"),
+        (#"{"interface":"lo","directory":"/tmp","enable_levels":["Critical","Severe"]}"#, "enable_levels[1]"),
         (#"{"interface":"lo","directory":"/tmp","disable_levels":["Critical"]}"#, "disable_levels"),
         (#"{"interface":"lo"}"#, "directory"),
     ])
