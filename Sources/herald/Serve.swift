@@ -70,7 +70,8 @@ struct Serve: AsyncParsableCommand {
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "herald"),
             services: [dispatcher, ReloadOnHangup(state: state)],
             onServerRunning: { channel in
-                logger.info("Listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+                logger.info("Listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")",
+                                                    "console": "http://\(config.host):\(channel.localAddress?.port ?? config.port)/ui/"])
             },
             logger: logger)
         try await app.runService()
