@@ -216,6 +216,10 @@ check(control("config.method").get_attribute("placeholder") == "POST", "the meth
 check("Verify the server certificate" in field("config.tls_verify").text, "a description is not shown as help")
 check(control("config.tls_verify").is_selected(), "tls_verify does not start at its default, true")
 fill("name", "web-hook")
+fill("push_frequency", "e")  # a number input's bad text reads as empty: it must not pass as 0
+submit()
+check("not a whole number" in field_error("push_frequency"), "bad text in push frequency was not refused")
+fill("push_frequency", "0")
 fill("config.url", "ftp://127.0.0.1/alerts")
 button("Add headers entry").click()
 visible(".pair-key").send_keys("X-Team")

@@ -121,7 +121,7 @@ function endpointForm(plugin, endpoint) {
     let body;
     try {
       const base = editing ? Object.fromEntries(Object.entries(endpoint).filter(([key]) => !READ_ONLY.includes(key))) : {};
-      if (frequency.validity.badInput) throw new FieldError('push_frequency', 'not a whole number');
+      if (frequency.validity.badInput) throw new FieldError('push_frequency', 'push frequency is not a whole number');
       body = withTeam({
         ...base, name: name.value.trim(), channel: plugin.name, levels: checked(levelBoxes),
         push_cycle: /^\d+(\.\d+)?$/.test(cycle.value.trim()) ? Number(cycle.value.trim()) : cycle.value.trim(),

@@ -18,7 +18,7 @@ export class FieldError extends Error {
 }
 
 /** One labelled field: the control, its help and a place for its error. */
-export function field({ path, label, required, help, control, extra }) {
+export function field({ path, label, required, help, control, extra, option = false }) {
   const id = control.id || (control.id = uid('field'));
   const helpID = uid('help');
   const errorID = uid('error');
@@ -26,7 +26,7 @@ export function field({ path, label, required, help, control, extra }) {
   control.setAttribute('aria-describedby', describedBy);
   if (required && control.matches('input, textarea, select')) control.required = true;
   const isGroup = control.matches('fieldset, .group');
-  const text = path.startsWith('config.') ? h('code', { class: 'option' }, label) : label;
+  const text = option ? h('code', { class: 'option' }, label) : label; // a plugin's option, named as in the config file
   const labelElement = isGroup
     ? h('span', { class: 'label', id: uid('label') }, text, required ? h('span', { class: 'required' }, ' (required)') : null)
     : h('label', { for: id, class: 'label' }, text, required ? h('span', { class: 'required' }, ' (required)') : null);
@@ -59,7 +59,7 @@ export function schemaFields(schema, values, prefix) {
   const required = new Set(schema.required ?? []);
   const fields = [];
   const names = Object.keys(schema.properties ?? {})
-    // required fields first, then the schema's order
+    // required fields first, then as the API lists them (alphabetical)
     .sort((a, b) => Number(required.has(b)) - Number(required.has(a)));
   const elements = names.map((name) => {
     const built = build(`${prefix}.${name}`, name, schema.properties[name] ?? {}, values?.[name], required.has(name));
@@ -90,7 +90,7 @@ function build(path, name, spec, value, required) {
     .filter(Boolean).join(' ');
   const present = value !== undefined;
   const one = (control, read, extra) => ({
-    element: field({ path, label, required, help, control, extra }),
+    element: field({ path, label, required, help, control, extra, option: true }),
     fields: [{ path, element: control, read }],
   });
 
@@ -125,7 +125,7 @@ function build(path, name, spec, value, required) {
       placeholder: 'default' in spec ? String(spec.default) : null, value: value ?? '',
     });
     return one(control, () => {
-      if (control.validity.badInput) throw new FieldError(path, `${label}: not a number`);
+      if (control.validity.badInput) throw new FieldError(path, `${label} is not a number`);
       return control.value === '' ? undefined : Number(control.value);
     });
   }
@@ -176,7 +176,7 @@ function build(path, name, spec, value, required) {
   });
   return one(control, () => {
     if (control.value.trim() === '') return undefined;
-    try { return JSON.parse(control.value); } catch { throw new FieldError(path, `${label}: not valid JSON`); }
+    try { return JSON.parse(control.value); } catch { throw new FieldError(path, `${label} is not valid JSON`); }
   }, h('span', { class: 'badge' }, 'JSON'));
 }
 
@@ -189,7 +189,7 @@ function secret(path, label, required, help, value) {
   });
   const state = h('span', { class: `badge ${isSet ? 'set' : 'unset'}` }, isSet ? 'secret: set' : 'secret: not set');
   return {
-    element: field({ path, label, required: required && !isSet, help, control, extra: state }),
+    element: field({ path, label, required: required && !isSet, help, control, extra: state, option: true }),
     fields: [{ path, element: control, read: () => (control.value !== '' ? control.value : isSet ? SECRET_SET : undefined) }],
   };
 }
@@ -209,7 +209,7 @@ function pairs(path, label, required, help, value, present) {
   const group = h('div', { class: 'group', role: 'group' }, rows,
     h('button', { type: 'button', class: 'secondary add', onclick: () => addRow().querySelector('input').focus() }, `Add ${label} entry`));
   return {
-    element: field({ path, label, required, help, control: group }),
+    element: field({ path, label, required, help, control: group, option: true }),
     fields: [{
       path, element: group,
       read: () => {
