@@ -1,7 +1,7 @@
 // PCAP captures: each pcap endpoint's files, to download.
 
 import { api, download, scoped } from './api.js';
-import { h, notice, table } from './dom.js';
+import { formatTime, h, notice, table } from './dom.js';
 
 export async function capturesPage({ name }) {
   const endpoints = (await api('GET', scoped('/api/v1/endpoints')))
@@ -14,7 +14,7 @@ export async function capturesPage({ name }) {
         : table(`Captures of ${endpoint.name}`, [
           ['File', (file) => file.name],
           ['Size', (file) => (file.bytes < 1024 ? `${file.bytes} B` : `${(file.bytes / 1024).toFixed(1)} KiB`)],
-          ['Last written', (file) => file.modified ?? ''],
+          ['Last written', (file) => formatTime(file.modified)],
           ['', (file) => h('button', {
             type: 'button', class: 'secondary', 'aria-label': `Download ${file.name}`,
             onclick: () => download(`${path}/${encodeURIComponent(file.name)}`, file.name),
