@@ -505,6 +505,18 @@ team.select_by_visible_text("ops")
 go("/endpoints/ticket")
 row("tickets")
 shot("admin")
+Select(visible("header .who select")).select_by_visible_text("dev")
+go("/endpoints/http")
+check(not css('tr[data-endpoint="dead-end"]'), "team dev's page shows ops's endpoint")
+button("New HTTP endpoint").click()
+heading("New HTTP endpoint")
+check(control("team").get_attribute("value") == "dev", "the form is not for the picked team")
+fill("name", "dev-hook")
+fill("config.url", args.receiver + "/dev/{{ id }}")
+submit()
+row("dev-hook")
+made = api("GET", "/api/v1/endpoints/dev-hook", token=args.admin_token)
+check(made["team"] == "dev", f"the admin's endpoint went to team {made['team']}")
 
 # The API's expected refusals (401, 400, 409) show as network errors; a script error would not.
 errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE" and entry["source"] != "network"]
