@@ -60,7 +60,12 @@ struct ConsoleTests {
         let sent = try #require(tests.first)
         #expect(sent.method == "POST" && sent.header("X-Team") == "ops" && sent.header("Content-Type") == "application/json")
         let event = try #require(try JSONSerialization.jsonObject(with: Data(sent.body.utf8)) as? [String: Any])
+        // The HTTP channel's default body: the event as JSON, with the fields and types plugin-sdk/README.md lists.
         #expect(event["name"] as? String == "Herald test alert" && event["level"] as? String == "Critical", "\(event)")
+        #expect(event["object_id"] as? String == "herald-test" && event["status"] as? String == "firing", "\(event)")
+        #expect(event["endpoint"] as? String == "web-hook" && event["team"] as? String == "ops", "\(event)")
+        #expect((event["labels"] as? [String: String])?["herald_test"] == "true", "\(event)")
+        #expect((event["starts_at"] as? String).flatMap { ISO8601DateFormatter.withFractions.date(from: $0) } != nil, "\(event)")
         #expect(sent.path == "/console/\(event["id"] as? String ?? "")")
 
         // The third-party plugin got the config the form made, with JSON's types, and its secret
@@ -78,5 +83,14 @@ struct ConsoleTests {
             #expect(config["project"] as? String == "NET" && config["labels"] as? [String: String] == ["component": "alerting"])
             #expect(config["assignees"] as? [String] == ["alice@example.com", "bob@example.com"])
         }
+    }
+}
+
+extension ISO8601DateFormatter {
+    /// RFC 3339 with milliseconds, as the event's times are written.
+    static var withFractions: ISO8601DateFormatter {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter
     }
 }
