@@ -102,7 +102,8 @@ struct AlertmanagerAlert: Decodable {
             throw IngestError("\(path).status", "expected firing or resolved, found \"\(status)\"")
         }
         let resolved = status == "resolved" || (status == nil && ended.map { $0 <= now } == true)
-        let fingerprint = self.fingerprint ?? Self.fingerprint(labels)
+        // An empty fingerprint (a hostile sender's) would leave the event without an object id.
+        let fingerprint = self.fingerprint.flatMap { $0.isEmpty ? nil : $0 } ?? Self.fingerprint(labels)
         let object = ["object_id", "instance", "pod", "host", "job"].lazy.compactMap { labels[$0] }.first { !$0.isEmpty }
             ?? fingerprint
         let start = started ?? now

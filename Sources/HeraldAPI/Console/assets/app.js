@@ -35,7 +35,7 @@ const header = document.getElementById('header');
 async function render() {
   const hash = location.hash.replace(/^#/, '') || '/endpoints';
   const [path, search = ''] = hash.split('?');
-  if (!session.token) return showLogin();
+  if (!session.token || path === '/login') return showLogin(); // #/login: log in anew, with another token
   if (!session.caller) {
     try { await restore(); } catch { logout(); return showLogin(); }
   }
@@ -47,7 +47,7 @@ async function render() {
   } else {
     const [match, page] = route;
     const parameters = Object.fromEntries(Object.entries(match.groups ?? {})
-      .filter(([, value]) => value !== undefined).map(([key, value]) => [key, decodeURIComponent(value)]));
+      .filter(([, value]) => value !== undefined).map(([key, value]) => [key, decoded(value)]));
     try {
       content = await page({ ...parameters, query: new URLSearchParams(search) });
     } catch (error) {
@@ -60,6 +60,11 @@ async function render() {
   const heading = main.querySelector('h1');
   document.title = `${heading?.textContent ?? 'Herald'} · Herald`;
   heading?.focus();
+}
+
+/** A path segment's text; a malformed escape (`%E0`) is taken as written. */
+function decoded(text) {
+  try { return decodeURIComponent(text); } catch { return text; }
 }
 
 function drawHeader(hash) {

@@ -64,9 +64,9 @@ export async function deliveryList({ query }) {
     ['', (delivery) => (delivery.status === 'dead'
       ? h('button', { type: 'button', onclick: (event) => replayOne(event.target, delivery) }, 'Replay') : '')],
   ];
-  const older = deliveries.length === PAGE
-    ? h('a', { href: `#/deliveries?${new URLSearchParams({ ...Object.fromEntries(new URLSearchParams(Object.entries(filter).filter(([, value]) => value))), before: String(deliveries.at(-1).id) })}` }, 'Older deliveries')
-    : null;
+  const next = new URLSearchParams(Object.entries(filter).filter(([, value]) => value));
+  if (deliveries.length === PAGE) next.set('before', String(deliveries.at(-1).id));
+  const older = deliveries.length === PAGE ? h('a', { href: `#/deliveries?${next}` }, 'Older deliveries') : null;
   return [
     h('h1', { tabindex: -1 }, filter.status === 'dead' ? 'Dead letters' : 'Deliveries'),
     filters,
