@@ -78,16 +78,9 @@ extension ResourceRoutes {
         }
     }
 
-    /// The endpoint named in the path, if the caller may see it: another
-    /// team's is answered as missing.
+    /// The endpoint the path names, if the caller may see it.
     func endpoint(_ context: HeraldRequestContext) throws -> (Endpoint, HeraldConfig) {
-        let caller = try context.caller()
-        let name = try context.parameters.require("name")
-        let config = dispatcher.config
-        guard let endpoint = config.endpoints.first(where: { $0.name == name }), caller.owns(endpoint.team) else {
-            throw APIError(.notFound, field: "name", "no such endpoint")
-        }
-        return (endpoint, config)
+        try named(context, "endpoint", in: \.endpoints, name: \.name, team: \.team)
     }
 
     /// A team's token makes endpoints of the channels open to teams only.

@@ -52,13 +52,7 @@ extension ResourceRoutes {
     }
 
     private func find(_ context: HeraldRequestContext) throws -> (Policy, HeraldConfig) {
-        let caller = try context.caller()
-        let name = try context.parameters.require("name")
-        let config = dispatcher.config
-        guard let policy = config.policies.first(where: { $0.id == name }), caller.owns(policy.team) else {
-            throw APIError(.notFound, field: "name", "no such policy")
-        }
-        return (policy, config)
+        try named(context, "policy", in: \.policies, name: \.id, team: \.team)
     }
 
     private func view(_ policy: Policy, _ config: HeraldConfig) -> [String: JSONValue] {

@@ -79,13 +79,7 @@ extension ResourceRoutes {
     }
 
     private func find(_ context: HeraldRequestContext) throws -> (Team, HeraldConfig) {
-        let caller = try context.caller()
-        let name = try context.parameters.require("name")
-        let config = dispatcher.config
-        guard let team = config.teams.first(where: { $0.name == name }), caller.owns(team.name) else {
-            throw APIError(.notFound, field: "name", "no such team")
-        }
-        return (team, config)
+        try named(context, "team", in: \.teams, name: \.name, team: \.name)
     }
 
     private func view(_ team: Team, _ config: HeraldConfig) -> [String: JSONValue] {

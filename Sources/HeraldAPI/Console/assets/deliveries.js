@@ -9,7 +9,8 @@ const PAGE = 50;
 
 export async function deliveryList({ query }) {
   const filter = { endpoint: query.get('endpoint') ?? '', status: query.get('status') ?? '', event_id: query.get('event_id') ?? '' };
-  const parameters = new URLSearchParams(Object.entries(filter).filter(([, value]) => value));
+  const filtered = () => new URLSearchParams(Object.entries(filter).filter(([, value]) => value)); // the filters set
+  const parameters = filtered();
   parameters.set('limit', String(PAGE));
   if (query.get('before')) parameters.set('before', query.get('before'));
   const [deliveries, endpoints] = await Promise.all([
@@ -64,7 +65,7 @@ export async function deliveryList({ query }) {
     ['', (delivery) => (delivery.status === 'dead'
       ? h('button', { type: 'button', onclick: (event) => replayOne(event.target, delivery) }, 'Replay') : '')],
   ];
-  const next = new URLSearchParams(Object.entries(filter).filter(([, value]) => value));
+  const next = filtered();
   if (deliveries.length === PAGE) next.set('before', String(deliveries.at(-1).id));
   const older = deliveries.length === PAGE ? h('a', { href: `#/deliveries?${next}` }, 'Older deliveries') : null;
   return [
