@@ -22,6 +22,12 @@ included); RSS is its peak (VmHWM). PHASES="burst1 ..." runs only those,
 HERALD_ONLY=1 leaves Alertmanager out (no table then). With PROFILE=PHASE (needs linux-perf),
 Herald is perf-recorded during that phase and its top entries printed.
 
+  floor     (after the table) what any server pays here before it does
+            anything with an alert: GET /-/healthy on each server (wrk with
+            16 connections, and paced at 200 and 1,000/s), the receiver's and
+            wrk's CPU per request, and one webhook sent through libcurl
+            (curl_floor.c, built with cc); then what those leave of each goal
+
   compare_alertmanager.py HERALD PLUGIN_DIR SECONDS WORKDIR [DURABILITY ...]
 """
 import http.client, os, re, shutil, subprocess, sys, threading, time
@@ -168,10 +174,9 @@ def burst(server, receiver, per_request, connections):
     return started, accepted, refused
 
 
-def offered(server, receiver, rate):
-    """Sends `rate` alerts/s, one per request, each at its scheduled time."""
-    total, threads = int(rate * seconds), 8
-    scheduled, refused = {}, []
+def paced(rate, total, send, threads=8):
+    """Calls send(conn, n, at) for n in 0..total-1, each at its scheduled time
+    `at` (open loop), from `threads` keep-alive connections to the server."""
     start = time.time() + 0.2
 
     def sender(index):
@@ -181,25 +186,36 @@ def offered(server, receiver, rate):
             delay = at - time.time()
             if delay > 0:
                 time.sleep(delay)
-            seq = f"r{rate}-{n}"
-            # As Prometheus sends it: when the alert began, and until when it holds.
-            body = ('[{"labels":{"alertname":"Latency","severity":"critical","seq":"%s"},'
-                    '"annotations":{"summary":"benchmark alert"},"startsAt":"%s","endsAt":"%s"}]'
-                    % (seq, iso(at), iso(at + 240)))
-            conn.request("POST", "/api/v2/alerts", body,
-                         {"Authorization": "Bearer bench-token", "Content-Type": "application/json"})
-            answer = conn.getresponse()
-            answer.read()
-            if answer.status // 100 == 2:
-                scheduled[seq] = at
-            else:
-                refused.append(answer.status)
+            send(conn, n, at)
 
     workers = [threading.Thread(target=sender, args=(i,)) for i in range(threads)]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join()
+    return start
+
+
+def offered(server, receiver, rate):
+    """Sends `rate` alerts/s, one per request, each at its scheduled time."""
+    scheduled, refused = {}, []
+
+    def send(conn, n, at):
+        seq = f"r{rate}-{n}"
+        # As Prometheus sends it: when the alert began, and until when it holds.
+        body = ('[{"labels":{"alertname":"Latency","severity":"critical","seq":"%s"},'
+                '"annotations":{"summary":"benchmark alert"},"startsAt":"%s","endsAt":"%s"}]'
+                % (seq, iso(at), iso(at + 240)))
+        conn.request("POST", "/api/v2/alerts", body,
+                     {"Authorization": "Bearer bench-token", "Content-Type": "application/json"})
+        answer = conn.getresponse()
+        answer.read()
+        if answer.status // 100 == 2:
+            scheduled[seq] = at
+        else:
+            refused.append(answer.status)
+
+    start = paced(rate, int(rate * seconds), send)
     settle(receiver, len(scheduled))
     return start, scheduled, len(refused)
 
@@ -263,16 +279,112 @@ def run(phase, make_server):
     return result
 
 
-phases = os.environ.get("PHASES", "burst100 burst1 rate200 rate1000").split()
+def wrk_cpu(url, connections, script=None, env=None):
+    """Runs wrk for SECONDS/2; its requests and its own CPU seconds."""
+    before = os.times()
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{max(1, int(seconds / 2))}s"] + (["-s", script] if script else [])
+    out = subprocess.run(command + [url], env=env, capture_output=True, text=True).stdout
+    after = os.times()
+    return int(re.search(r"(\d+) requests in", out).group(1)), \
+        (after.children_user - before.children_user) + (after.children_system - before.children_system)
+
+
+def floors(servers):
+    """What any server pays on this machine before it does anything with an
+    alert: a request that does nothing (GET /-/healthy) on each server's HTTP
+    stack, the receiver's and wrk's CPU per request, and one webhook sent
+    through libcurl, the library Herald's HTTP channel sends with
+    (curl_floor.c, alone in its process). Returns the figures by name."""
+    figures = {}
+    for key, make in servers:
+        server = make()
+        before = server.cpu_seconds()
+        requests, _ = wrk_cpu(f"http://127.0.0.1:{SERVER_PORT}/-/healthy", 16)
+        figures[(key, "get_burst_us")] = (server.cpu_seconds() - before) * 1e6 / requests
+        for rate in (200, 1000):
+            latencies = []
+
+            def send(conn, n, at):
+                conn.request("GET", "/-/healthy")
+                conn.getresponse().read()
+                latencies.append((time.time() - at) * 1000)
+            before = server.cpu_seconds()
+            paced(rate, int(rate * seconds), send)
+            figures[(key, f"get_{rate}_us")] = (server.cpu_seconds() - before) * 1e6 / (rate * seconds)
+            figures[(key, f"get_{rate}_p99")] = percentile(latencies, 0.99)
+        server.stop()
+    receiver = Receiver("floor")
+    pid = str(receiver.process.pid)
+
+    def receiver_cpu():
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS
+    before = receiver_cpu()
+    requests, wrk_seconds = wrk_cpu(f"http://127.0.0.1:{RECEIVER_PORT}/", 16, os.path.join(HERE, "events.lua"),
+                                    dict(os.environ, BATCH="1", FORMAT="alertmanager"))
+    figures["receiver_us"] = (receiver_cpu() - before) * 1e6 / requests
+    figures["wrk_us"] = wrk_seconds * 1e6 / requests
+    sender = os.path.join(work, "curl_floor")
+    subprocess.run(["cc", "-O2", "-o", sender, os.path.join(HERE, "curl_floor.c"), "-lcurl", "-lm"], check=True)
+    for label, rate in (("burst", []), ("1000", ["1000"]), ("200", ["200"])):
+        out = subprocess.run([sender, f"http://127.0.0.1:{RECEIVER_PORT}/", "16", str(seconds if rate else seconds / 2)]
+                             + rate, capture_output=True, text=True, check=True).stdout
+        figures[f"curl_{label}_us"] = float(re.search(r"([\d.]+) us CPU per request", out).group(1))
+        if rate:
+            figures[f"curl_{label}_p99"] = float(re.search(r"p99 ([\d.]+) ms", out).group(1))
+    receiver.stop()
+    return figures
+
+
+def print_floors(figures, durability):
+    """The floors, and what they leave of each goal."""
+    herald = durability
+    print()
+    print("What this machine allows (a request that does nothing, one webhook through libcurl):")
+    print("| floor | Alertmanager | Herald |")
+    print("|---|---|---|")
+    for title, name in (("GET /-/healthy, 16 connections, CPU per request (us)", "get_burst_us"),
+                        ("GET /-/healthy at 1,000/s, CPU per request (us)", "get_1000_us"),
+                        ("GET /-/healthy at 200/s, p99 (ms)", "get_200_p99"),
+                        ("GET /-/healthy at 1,000/s, p99 (ms)", "get_1000_p99")):
+        print(f"| {title} | {figures[('am', name)]:,.1f} | {figures[(herald, name)]:,.1f} |")
+    print(f"receiver {figures['receiver_us']:.1f} us and wrk {figures['wrk_us']:.1f} us of CPU per request; "
+          f"one webhook through libcurl: {figures['curl_burst_us']:.1f} us in a burst, "
+          f"{figures['curl_1000_us']:.1f} us at 1,000/s (p99 {figures['curl_1000_p99']:.2f} ms), "
+          f"p99 {figures['curl_200_p99']:.2f} ms at 200/s")
+    # A server that parsed nothing, stored nothing and only answered and forwarded each alert.
+    per_alert = figures[(herald, "get_burst_us")] + figures["curl_burst_us"]
+    ceiling = (os.cpu_count() or 1) * 1e6 / (per_alert + figures["receiver_us"] + figures["wrk_us"])
+    print(f"A Herald that only answered and forwarded, 1 alert/request: {per_alert:.0f} us CPU per alert; "
+          f"with the receiver and wrk on the same {os.cpu_count()} cores at most {ceiling:,.0f} alerts/s")
+    if ("burst1", "am") in results:
+        print(f"  goal 4x Alertmanager = {4 * results[('burst1', 'am')]['rate']:,.0f} alerts/s; "
+              f"goal CPU per alert <= {results[('burst1', 'am')]['cpu_per_alert_us'] / 2:.0f} us")
+    if ("rate1000", "am") in results:
+        floor_1000 = figures[(herald, "get_1000_us")] + figures["curl_1000_us"]
+        print(f"  at 1,000/s: answering and forwarding alone {floor_1000:.0f} us CPU per alert; "
+              f"goal <= {results[('rate1000', 'am')]['cpu_per_alert_us'] / 2:.0f} us")
+    if ("rate200", "am") in results:
+        print(f"  at 200/s: p99 of a request that does nothing {figures[(herald, 'get_200_p99')]:.2f} ms and of a webhook "
+              f"{figures['curl_200_p99']:.2f} ms; goal p99 <= {results[('rate200', 'am')]['p99'] / 2:.2f} ms")
+
+
+phases = os.environ.get("PHASES", "burst100 burst1 rate200 rate1000 floor").split()
 servers = ([] if os.environ.get("HERALD_ONLY") else [("am", Alertmanager)]) \
     + [(d, lambda d=d: Herald(d)) for d in durabilities]
 results = {}
-for index, phase in enumerate(phases):
+measured = [phase for phase in phases if phase != "floor"]
+for index, phase in enumerate(measured):
     order = servers if index % 2 == 0 else servers[::-1]
     for key, make in order:
         results[(phase, key)] = run(phase, make)
+# Alertmanager and the first durability only: the floors do not depend on durability.
+floor_figures = floors(servers[:2]) if "floor" in phases and not os.environ.get("HERALD_ONLY") else None
 
-if len(phases) < 4 or os.environ.get("HERALD_ONLY"):
+if floor_figures and len(measured) < 4:
+    print_floors(floor_figures, durabilities[0])
+if len(measured) < 4 or os.environ.get("HERALD_ONLY"):
     sys.exit(0)
 rows = [
     ("100 alerts/request, end to end (alerts/s)", "burst100", "rate", "higher", 4),
@@ -301,3 +413,5 @@ lost = {key: sum(results[(p, key)]["accepted"] - results[(p, key)]["delivered"] 
         for key, _ in servers}
 print(f"| accepted but not delivered, offered phases | {lost['am']} | "
       + " | ".join(f"{lost[d]} | " for d in durabilities) + " | 0 |")
+if floor_figures:
+    print_floors(floor_figures, durabilities[0])

@@ -6,16 +6,7 @@ import Foundation
 /// too deeply or that names a key twice in one object is refused before
 /// decoding.
 public func decodeJSONBody<T: Decodable>(_ type: T.Type, from body: [UInt8]) throws(IngestError) -> T {
-    guard String(validating: body, as: UTF8.self) != nil else { throw IngestError("body", "not valid UTF-8") }
-    do {
-        try JSONShape.check(body)
-    } catch {
-        switch error {
-        case .malformed(let offset): throw IngestError("body", "not valid JSON (at byte \(offset))")
-        case .tooDeep: throw IngestError("body", "nested deeper than \(JSONShape.maxDepth) levels")
-        case .duplicate(let path, let key): throw IngestError(path.isEmpty ? key : "\(path).\(key)", "duplicate key")
-        }
-    }
+    try checkJSONBody(body) { bytes throws(JSONShape.Problem) in try JSONShape.check(bytes) }
     do {
         return try JSONDecoder().decode(T.self, from: Data(body))
     } catch let error as IngestError {
@@ -24,6 +15,26 @@ public func decodeJSONBody<T: Decodable>(_ type: T.Type, from body: [UInt8]) thr
         throw IngestError(decoding: error)
     } catch {
         throw IngestError("body", "not valid JSON")
+    }
+}
+
+/// The checked tree of a JSON request body, refused as `decodeJSONBody`
+/// refuses it; for formats read without Foundation's decoder.
+func parseJSONBody(_ body: [UInt8]) throws(IngestError) -> JSONShape.Value {
+    try checkJSONBody(body) { bytes throws(JSONShape.Problem) in try JSONShape.parse(bytes) }
+}
+
+/// Runs `read` on a body that is UTF-8, turning its problems into errors naming the field.
+private func checkJSONBody<T>(_ body: [UInt8], _ read: ([UInt8]) throws(JSONShape.Problem) -> T) throws(IngestError) -> T {
+    guard String(validating: body, as: UTF8.self) != nil else { throw IngestError("body", "not valid UTF-8") }
+    do {
+        return try read(body)
+    } catch {
+        switch error {
+        case .malformed(let offset): throw IngestError("body", "not valid JSON (at byte \(offset))")
+        case .tooDeep: throw IngestError("body", "nested deeper than \(JSONShape.maxDepth) levels")
+        case .duplicate(let path, let key): throw IngestError(path.isEmpty ? key : "\(path).\(key)", "duplicate key")
+        }
     }
 }
 
@@ -65,7 +76,9 @@ extension IngestError {
 enum FieldPath {
     static func of(_ codingPath: [any CodingKey], _ key: String? = nil) -> String {
         var path = codingPath.reduce("") { path, key in
-            if let index = key.intValue { return "\(path)[\(index)]" }
+            // Foundation names an array position "Index N"; an object's key
+            // that reads as a number (a label named "8") has an intValue too.
+            if let index = key.intValue, key.stringValue == "Index \(index)" { return "\(path)[\(index)]" }
             return path.isEmpty ? name(key.stringValue) : "\(path).\(name(key.stringValue))"
         }
         if let key { path = path.isEmpty ? key : "\(path).\(key)" }

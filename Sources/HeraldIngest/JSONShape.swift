@@ -1,12 +1,13 @@
 /// Checks that a body is one well-formed JSON text (RFC 8259) in which no
-/// object names a member twice.
+/// object names a member twice and no string escapes a lone surrogate;
+/// `parse` also returns it as a tree.
 ///
 /// RFC 8259 leaves repeated names to each parser: Foundation's decoder keeps
 /// the first, most others the last, so the same bytes would mean one alert
 /// to Herald and another to the sender's tooling. Ingest refuses them
 /// instead, naming the key. Foundation reports neither repeats nor where
-/// they are, hence this small scanner; it allocates only for escaped keys
-/// and for the key sets of objects with many members.
+/// they are, hence this small scanner; `check` allocates only for escaped
+/// keys and for the key sets of objects with many members.
 enum JSONShape {
     enum Problem: Error, Equatable {
         /// Not JSON; `offset` is the byte where reading stopped.
@@ -21,11 +22,34 @@ enum JSONShape {
     static let maxDepth = 512
 
     static func check(_ bytes: [UInt8]) throws(Problem) {
-        var scanner = Scanner(bytes: bytes)
+        _ = try read(bytes, building: false)
+    }
+
+    /// A checked JSON text as a tree, for formats read without Foundation's
+    /// decoder (see `AlertmanagerFormat`). Numbers are told apart, not read:
+    /// no such format takes one.
+    indirect enum Value {
+        case null
+        case bool(Bool)
+        case number
+        case string(String)
+        case array([Value])
+        /// Members in the order written; no key twice (checked).
+        case object([(key: String, value: Value)])
+    }
+
+    /// Checks `bytes` as `check` does and returns the tree.
+    static func parse(_ bytes: [UInt8]) throws(Problem) -> Value {
+        try read(bytes, building: true) ?? .null
+    }
+
+    private static func read(_ bytes: [UInt8], building: Bool) throws(Problem) -> Value? {
+        var scanner = Scanner(bytes: bytes, building: building)
         scanner.skipWhitespace()
-        try scanner.value(depth: 0)
+        let value = try scanner.value(depth: 0)
         scanner.skipWhitespace()
         guard scanner.at == bytes.count else { throw .malformed(offset: scanner.at) }
+        return value
     }
 
     /// A path component of the value being read, for naming a repeated key.
@@ -36,10 +60,15 @@ enum JSONShape {
 
     private struct Scanner {
         let bytes: [UInt8]
+        /// Whether values are built (`parse`) or only checked (`check`, which allocates nothing for them).
+        let building: Bool
         var at = 0
         var path: [Step] = []
 
-        init(bytes: [UInt8]) { self.bytes = bytes }
+        init(bytes: [UInt8], building: Bool) {
+            self.bytes = bytes
+            self.building = building
+        }
 
         var current: UInt8? { at < bytes.count ? bytes[at] : nil }
 
@@ -60,41 +89,47 @@ enum JSONShape {
             at += text.count
         }
 
-        mutating func value(depth: Int) throws(Problem) {
+        /// The value at `at`; nil when not building.
+        mutating func value(depth: Int) throws(Problem) -> Value? {
             switch current {
-            case UInt8(ascii: "{"): try object(depth: depth + 1)
-            case UInt8(ascii: "["): try array(depth: depth + 1)
-            case UInt8(ascii: "\""): _ = try string()
-            case UInt8(ascii: "t"): try literal("true")
-            case UInt8(ascii: "f"): try literal("false")
-            case UInt8(ascii: "n"): try literal("null")
-            default: try number()
+            case UInt8(ascii: "{"): return try object(depth: depth + 1)
+            case UInt8(ascii: "["): return try array(depth: depth + 1)
+            case UInt8(ascii: "\""):
+                let text = try string()
+                return building ? .string(String(decoding: text, as: UTF8.self)) : nil
+            case UInt8(ascii: "t"): try literal("true"); return building ? .bool(true) : nil
+            case UInt8(ascii: "f"): try literal("false"); return building ? .bool(false) : nil
+            case UInt8(ascii: "n"): try literal("null"); return building ? .null : nil
+            default: try number(); return building ? .number : nil
             }
         }
 
-        mutating func array(depth: Int) throws(Problem) {
+        mutating func array(depth: Int) throws(Problem) -> Value? {
             guard depth <= JSONShape.maxDepth else { throw .tooDeep }
             at += 1
             skipWhitespace()
-            if current == UInt8(ascii: "]") { at += 1; return }
+            var items: [Value] = []
+            if current == UInt8(ascii: "]") { at += 1; return building ? .array(items) : nil }
             var index = 0
             while true {
                 path.append(.index(index))
                 skipWhitespace()
-                try value(depth: depth)
+                let item = try value(depth: depth)
+                if let item { items.append(item) }
                 path.removeLast()
                 skipWhitespace()
-                if current == UInt8(ascii: "]") { at += 1; return }
+                if current == UInt8(ascii: "]") { at += 1; return building ? .array(items) : nil }
                 try expect(UInt8(ascii: ","))
                 index += 1
             }
         }
 
-        mutating func object(depth: Int) throws(Problem) {
+        mutating func object(depth: Int) throws(Problem) -> Value? {
             guard depth <= JSONShape.maxDepth else { throw .tooDeep }
             at += 1
             skipWhitespace()
-            if current == UInt8(ascii: "}") { at += 1; return }
+            var members: [(key: String, value: Value)] = []
+            if current == UInt8(ascii: "}") { at += 1; return building ? .object(members) : nil }
             // A linear search is cheapest for the few keys of most objects;
             // past a handful a set keeps a huge object from costing n².
             var keys: [ArraySlice<UInt8>] = []
@@ -119,10 +154,11 @@ enum JSONShape {
                 try expect(UInt8(ascii: ":"))
                 skipWhitespace()
                 path.append(.key(key))
-                try value(depth: depth)
+                let member = try value(depth: depth)
+                if let member { members.append((String(decoding: key, as: UTF8.self), member)) }
                 path.removeLast()
                 skipWhitespace()
-                if current == UInt8(ascii: "}") { at += 1; return }
+                if current == UInt8(ascii: "}") { at += 1; return building ? .object(members) : nil }
                 try expect(UInt8(ascii: ","))
             }
         }
@@ -155,8 +191,10 @@ enum JSONShape {
             }
         }
 
-        /// Decodes the escape after a backslash, as UTF-8 (lone surrogates
-        /// as their three-byte form, so they compare unequal to any scalar).
+        /// Decodes the escape after a backslash, as UTF-8. A lone
+        /// surrogate (`\ud800` not followed by a low one) is refused, as
+        /// Foundation's decoder refuses it: it is no character, and no
+        /// reader of the body could agree on what it means.
         mutating func escape(into out: inout [UInt8]) throws(Problem) {
             guard let byte = current else { throw .malformed(offset: at) }
             at += 1
@@ -168,18 +206,16 @@ enum JSONShape {
             case UInt8(ascii: "r"): out.append(0x0D)
             case UInt8(ascii: "t"): out.append(0x09)
             case UInt8(ascii: "u"):
+                let escapeAt = at - 2
                 var unit = UInt32(try hex4())
                 if (0xD800..<0xDC00).contains(unit), bytes.count - at >= 6,
                    bytes[at] == UInt8(ascii: "\\"), bytes[at + 1] == UInt8(ascii: "u") {
-                    let mark = at
                     at += 2
                     let low = UInt32(try hex4())
-                    if (0xDC00..<0xE000).contains(low) {
-                        unit = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
-                    } else {
-                        at = mark
-                    }
+                    guard (0xDC00..<0xE000).contains(low) else { throw .malformed(offset: escapeAt) }
+                    unit = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
                 }
+                guard !(0xD800..<0xE000).contains(unit) else { throw .malformed(offset: escapeAt) }
                 Self.appendUTF8(unit, to: &out)
             default:
                 throw .malformed(offset: at - 1)

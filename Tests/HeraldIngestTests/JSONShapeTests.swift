@@ -1,5 +1,6 @@
 import Foundation
 @testable import HeraldIngest
+import HeraldCore
 import Testing
 
 struct JSONShapeTests {
@@ -49,6 +50,33 @@ struct JSONShapeTests {
         #expect(throws: JSONShape.Problem.tooDeep) { try JSONShape.check(Array(deep.utf8)) }
         let fine = String(repeating: "[", count: 512) + String(repeating: "]", count: 512)
         #expect(throws: Never.self) { try JSONShape.check(Array(fine.utf8)) }
+    }
+
+    /// An escaped surrogate without its pair is no character: Foundation's
+    /// decoder refuses it, and so does the scanner, pointing at the escape.
+    @Test(arguments: [
+        (#""\ud800""#, 1), (#"{"a":"x\udc00"}"#, 7), (#"["\ud83d\u0041"]"#, 2), (#"{"\uda1a":""}"#, 2),
+    ])
+    func loneSurrogatesAreRefused(text: String, offset: Int) {
+        #expect(throws: JSONShape.Problem.malformed(offset: offset)) { try JSONShape.check(Array(text.utf8)) }
+        #expect(throws: (any Error).self) { try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) }
+    }
+
+    @Test func parseGivesTheTreeInTheOrderWritten() throws {
+        let tree = try JSONShape.parse(Array(#"{"b":[1,"x\u00e9",null],"a":{"t":true,"f":false}}"#.utf8))
+        guard case .object(let members) = tree, members.count == 2,
+              case .array(let items) = members[0].value, items.count == 3,
+              case .number = items[0], case .string("xé") = items[1], case .null = items[2],
+              case .object(let inner) = members[1].value, inner.count == 2,
+              case .bool(true) = inner[0].value, case .bool(false) = inner[1].value else {
+            Issue.record("unexpected tree: \(tree)")
+            return
+        }
+        #expect(members.map(\.key) == ["b", "a"])
+        #expect(inner.map(\.key) == ["t", "f"])
+        #expect(throws: JSONShape.Problem.duplicate(path: "a", key: "t")) {
+            try JSONShape.parse(Array(#"{"a":{"t":1,"t":2}}"#.utf8))
+        }
     }
 
     @Test func aRepeatedKeyIsAnsweredNamingIt() {

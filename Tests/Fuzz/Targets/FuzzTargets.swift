@@ -1,7 +1,7 @@
 import Foundation
 import HeraldCore
 import HeraldDispatch
-import HeraldIngest
+@testable import HeraldIngest
 @testable import HeraldPluginHost
 import HeraldStore
 import Logging
@@ -23,8 +23,10 @@ public enum FuzzTargets {
             case "huawei":
                 check(try HuaweiFormat.events(body: data, team: "fuzz", clear: false, defaultTimeout: 600, now: now))
                 check(try HuaweiFormat.events(body: data, team: "fuzz", clear: true, defaultTimeout: 600, now: now))
-            case "alertmanager-api": check(try AlertmanagerFormat.apiEvents(body: data, team: "fuzz", now: now))
-            case "alertmanager-webhook": check(try AlertmanagerFormat.webhookEvents(body: data, team: "fuzz", now: now))
+            case "alertmanager-api":
+                check(try same(AlertmanagerFormat.apiAlerts(body:team:now:), AlertmanagerFormat.decodedAPIAlerts(body:team:now:), data, now).map(\.event))
+            case "alertmanager-webhook":
+                check(try same(AlertmanagerFormat.webhookAlerts(body:team:now:), AlertmanagerFormat.decodedWebhookAlerts(body:team:now:), data, now).map(\.event))
             case "aliyun": check([try AliyunFormat.event(body: data, team: "fuzz", now: now)])
             case "tencent": check([try TencentFormat.event(body: data, team: "fuzz", now: now).event])
             case "pagerduty":
@@ -50,6 +52,39 @@ public enum FuzzTargets {
 
     /// What every accepted event must hold to, so nothing downstream
     /// (stored JSON, templates, plugins' time formats) can overflow.
+    typealias AlertReader = ([UInt8], String, Date) throws(IngestError) -> [AlertmanagerFormat.Alert]
+
+    /// The alerts `reader` takes from `data`, after checking that the
+    /// reference (Foundation's decoder) takes the same ones or refuses
+    /// with the same field and message.
+    static func same(_ reader: AlertReader, _ reference: AlertReader, _ data: [UInt8], _ now: Date) throws(IngestError)
+        -> [AlertmanagerFormat.Alert] {
+        let read = Result { () throws(IngestError) in try reader(data, "fuzz", now) }
+        let expected = Result { () throws(IngestError) in try reference(data, "fuzz", now) }
+        switch (read, expected) {
+        case (.success(let alerts), .success(let wanted)):
+            precondition(alerts.map(\.event) == wanted.map(\.event) && alerts.map(\.open) == wanted.map(\.open),
+                         "the tree reader took other alerts than the decoder")
+        case (.failure(let error), .failure(let wanted)):
+            precondition(error == wanted || sameObjectOfStrings(error, wanted),
+                         "the tree reader refused with \(error), the decoder with \(wanted)")
+        default:
+            preconditionFailure("the tree reader gave \(read), the decoder \(expected)")
+        }
+        return try read.get()
+    }
+
+    /// Of several bad members in one object of strings (labels, annotations),
+    /// Foundation's decoder names the first in its dictionary's hash order,
+    /// the tree reader the first in the body: the same message about a
+    /// member of the same object.
+    static func sameObjectOfStrings(_ error: IngestError, _ wanted: IngestError) -> Bool {
+        func object(_ field: String) -> Substring? {
+            [".labels.", ".annotations."].lazy.compactMap { field.range(of: $0) }.first.map { field[..<$0.upperBound] }
+        }
+        return error.message == wanted.message && object(error.field) != nil && object(error.field) == object(wanted.field)
+    }
+
     static func check(_ events: [Event]) {
         for event in events {
             precondition(EventLimits.contains(event.startsAt), "starts_at out of range: \(event.startsAt)")
