@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(native huawei alertmanager-api alertmanager-webhook aliyun tencent pagerduty config api-item template worker-frame)
+[ ${#targets[@]} -gt 0 ] || targets=(native huawei alertmanager-api alertmanager-webhook aliyun tencent pagerduty config api-item template worker-frame stored-event)
 scripts/setup.sh
 echo "building the fuzz targets (instrumented, in .build-fuzz)..."
 swift build --scratch-path .build-fuzz --product HeraldFuzz -Xswiftc -sanitize=fuzzer -Xswiftc -DFUZZING \

@@ -87,22 +87,29 @@ public enum JSONValue: Sendable, Equatable, Codable {
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
+    /// Copies the runs that need no escape whole: most strings are all one run.
     private static func writeString(_ value: String, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
-                bytes.append(UInt8(ascii: "\\"))
-                bytes.append(byte)
-            case 0x0A: bytes += "\\n".utf8
-            case 0x0D: bytes += "\\r".utf8
-            case 0x09: bytes += "\\t".utf8
-            case 0..<0x20:
-                bytes += "\\u00".utf8
-                bytes.append(hexDigits[Int(byte >> 4)])
-                bytes.append(hexDigits[Int(byte & 0x0F)])
-            default: bytes.append(byte)
+        var value = value
+        value.withUTF8 { utf8 in
+            var run = 0
+            for (index, byte) in utf8.enumerated() where byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 {
+                bytes.append(contentsOf: utf8[run..<index])
+                run = index + 1
+                switch byte {
+                case 0x0A: bytes += "\\n".utf8
+                case 0x0D: bytes += "\\r".utf8
+                case 0x09: bytes += "\\t".utf8
+                case 0..<0x20:
+                    bytes += "\\u00".utf8
+                    bytes.append(hexDigits[Int(byte >> 4)])
+                    bytes.append(hexDigits[Int(byte & 0x0F)])
+                default:
+                    bytes.append(UInt8(ascii: "\\"))
+                    bytes.append(byte)
+                }
             }
+            bytes.append(contentsOf: utf8[run..<utf8.count])
         }
         bytes.append(UInt8(ascii: "\""))
     }

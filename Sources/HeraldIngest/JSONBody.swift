@@ -1,4 +1,5 @@
 import Foundation
+import HeraldCore
 
 /// Decodes a JSON request body into `T`, turning every failure into an
 /// `IngestError` that names the field: "events[2].metadata.event_severity:
@@ -85,8 +86,7 @@ enum FieldPath {
         return path
     }
 
-    /// A key as a path names it: the empty key as `""`, so a field is never nameless.
-    static func name(_ key: String) -> String { key.isEmpty ? "\"\"" : key }
+    static func name(_ key: String) -> String { JSONShape.name(key) }
 }
 
 extension KeyedDecodingContainer {

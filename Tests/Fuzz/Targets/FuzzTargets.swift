@@ -3,7 +3,7 @@ import HeraldCore
 import HeraldDispatch
 @testable import HeraldIngest
 @testable import HeraldPluginHost
-import HeraldStore
+@testable import HeraldStore
 import Logging
 
 /// The libFuzzer targets: every ingest parser and the config loader, each
@@ -12,7 +12,7 @@ import Logging
 /// error) stops the fuzzer with the input saved.
 public enum FuzzTargets {
     public static let names = ["native", "huawei", "alertmanager-api", "alertmanager-webhook", "aliyun", "tencent",
-                               "pagerduty", "config", "api-item", "template", "worker-frame"]
+                               "pagerduty", "config", "api-item", "template", "worker-frame", "stored-event"]
 
     /// Runs one input through the target `name`.
     public static func run(_ name: String, _ data: [UInt8]) {
@@ -33,6 +33,11 @@ public enum FuzzTargets {
                 let event = try PagerDutyFormat.parse(body: data)
                 if let triggered = event.event(team: "fuzz", now: now) {
                     check([triggered, PagerDutyEvent.resolving(triggered, now: now)])
+                }
+            case "stored-event":
+                // A row of the store's event table (a damaged file, a downgrade): read, or refused.
+                if let event = try? Event(stored: Data(data)) {
+                    precondition((try? Event(stored: event.storedJSON)) == event, "a stored event does not read back as itself")
                 }
             case "config": config(data)
             case "api-item": apiItem(data)

@@ -8,8 +8,8 @@
 /// instead, naming the key. Foundation reports neither repeats nor where
 /// they are, hence this small scanner; `check` allocates only for escaped
 /// keys and for the key sets of objects with many members.
-enum JSONShape {
-    enum Problem: Error, Equatable {
+public enum JSONShape {
+    public enum Problem: Error, Equatable {
         /// Not JSON; `offset` is the byte where reading stopped.
         case malformed(offset: Int)
         /// Nested deeper than `maxDepth` arrays and objects.
@@ -19,19 +19,19 @@ enum JSONShape {
     }
 
     /// Foundation's decoder stops at 512 levels too.
-    static let maxDepth = 512
+    public static let maxDepth = 512
 
-    static func check(_ bytes: [UInt8]) throws(Problem) {
+    public static func check(_ bytes: [UInt8]) throws(Problem) {
         _ = try read(bytes, building: false)
     }
 
     /// A checked JSON text as a tree, for formats read without Foundation's
-    /// decoder (see `AlertmanagerFormat`). Numbers are told apart, not read:
-    /// no such format takes one.
-    indirect enum Value {
+    /// decoder (Alertmanager's bodies, stored events). A number is read as
+    /// a Double (`1e400` is infinite: its reader decides).
+    public indirect enum Value: Sendable {
         case null
         case bool(Bool)
-        case number
+        case number(Double)
         case string(String)
         case array([Value])
         /// Members in the order written; no key twice (checked).
@@ -39,7 +39,7 @@ enum JSONShape {
     }
 
     /// Checks `bytes` as `check` does and returns the tree.
-    static func parse(_ bytes: [UInt8]) throws(Problem) -> Value {
+    public static func parse(_ bytes: [UInt8]) throws(Problem) -> Value {
         try read(bytes, building: true) ?? .null
     }
 
@@ -51,6 +51,9 @@ enum JSONShape {
         guard scanner.at == bytes.count else { throw .malformed(offset: scanner.at) }
         return value
     }
+
+    /// A key as a field path names it: the empty key as `""`, so a field is never nameless.
+    public static func name(_ key: String) -> String { key.isEmpty ? "\"\"" : key }
 
     /// A path component of the value being read, for naming a repeated key.
     private enum Step {
@@ -100,7 +103,10 @@ enum JSONShape {
             case UInt8(ascii: "t"): try literal("true"); return building ? .bool(true) : nil
             case UInt8(ascii: "f"): try literal("false"); return building ? .bool(false) : nil
             case UInt8(ascii: "n"): try literal("null"); return building ? .null : nil
-            default: try number(); return building ? .number : nil
+            default:
+                let start = at
+                try number()
+                return building ? .number(Double(String(decoding: bytes[start..<at], as: UTF8.self)) ?? .nan) : nil
             }
         }
 
@@ -148,7 +154,7 @@ enum JSONShape {
                     if keys.count > 16 { keySet = Set(keys); keys = [] }
                 }
                 if repeated {
-                    throw .duplicate(path: Self.describe(path), key: FieldPath.name(String(decoding: key, as: UTF8.self)))
+                    throw .duplicate(path: Self.describe(path), key: JSONShape.name(String(decoding: key, as: UTF8.self)))
                 }
                 skipWhitespace()
                 try expect(UInt8(ascii: ":"))
@@ -284,7 +290,7 @@ enum JSONShape {
             for step in path {
                 switch step {
                 case .index(let index): text += "[\(index)]"
-                case .key(let key): text += (text.isEmpty ? "" : ".") + FieldPath.name(String(decoding: key, as: UTF8.self))
+                case .key(let key): text += (text.isEmpty ? "" : ".") + JSONShape.name(String(decoding: key, as: UTF8.self))
                 }
             }
             return text
