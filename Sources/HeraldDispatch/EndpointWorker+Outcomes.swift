@@ -6,7 +6,13 @@ import Logging
 
 /// What an attempt's outcome means for the delivery and for the endpoint.
 extension EndpointWorker {
-    func finished(_ delivery: PendingDelivery, attempt: Int, startedAt: Double, outcome: DeliveryOutcome) async {
+    /// Takes an attempt's outcome: records it, and retries, holds or
+    /// dead-letters the delivery. One call per attempt (one hop onto the
+    /// worker), so it also does `returned(from:)`.
+    /// - Parameter generation: the instance it went to, which closes if
+    ///   it was replaced and this was its last submission out.
+    func finished(_ delivery: PendingDelivery, attempt: Int, startedAt: Double, outcome: DeliveryOutcome,
+                  generation: Int) async {
         inFlight -= 1
         let wasProbe = delivery.id == probeID
         if wasProbe { probeID = nil }
@@ -71,6 +77,7 @@ extension EndpointWorker {
         if !parked.isEmpty { releaseParked() }
         signal()
         if let change { await report(change, now: now) }
+        await returned(from: generation)
     }
 
     /// Hands an attempt's record to the writer, counting what it ends.

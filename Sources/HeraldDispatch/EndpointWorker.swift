@@ -301,8 +301,7 @@ actor EndpointWorker {
             case .failure(let error):
                 outcome = .fail(reason: error.description)
             }
-            await self.finished(delivery, attempt: attempt, startedAt: started, outcome: outcome)
-            await self.returned(from: generation)
+            await self.finished(delivery, attempt: attempt, startedAt: started, outcome: outcome, generation: generation)
         }
     }
 
