@@ -405,7 +405,7 @@ for title, phase, field, better, goal in rows:
         value = results[(phase, d)][field]
         cells.append(f"{value:,.1f} | {value / am:.2f}x" if am else f"{value:,.1f} | -")
     print(f"| {title} | {am:,.1f} | " + " | ".join(cells) + f" | {'>=' if better == 'higher' else '<='} {goal}x |")
-peak = {key: max(results[(p, key)]["rss"] for p in phases) for key, _ in servers}
+peak = {key: max(results[(p, key)]["rss"] for p in measured) for key, _ in servers}
 print(f"| peak RSS over the phases (MB) | {peak['am']:.0f} | "
       + " | ".join(f"{peak[d]:.0f} | {peak[d] / peak['am']:.2f}x" for d in durabilities) + " | <= 100 MB |")
 # Known exactly for the offered phases only: wrk leaves out the requests in flight at its deadline.
