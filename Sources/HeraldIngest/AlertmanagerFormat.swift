@@ -189,7 +189,9 @@ extension AlertmanagerWebhookBody {
 extension AlertmanagerAlert {
     /// The alerts of an array at `path` ("" for the body itself).
     static func list(_ value: JSONShape.Value, at path: String) throws(IngestError) -> [AlertmanagerAlert] {
-        guard case .array(let items) = value else { throw IngestError(path.isEmpty ? "body" : path, "expected an array") }
+        let field = path.isEmpty ? "body" : path
+        if case .null = value { throw IngestError(field, "expected an array, found null") }
+        guard case .array(let items) = value else { throw IngestError(field, "expected an array") }
         var alerts: [AlertmanagerAlert] = []
         alerts.reserveCapacity(items.count)
         for (index, item) in items.enumerated() { alerts.append(try AlertmanagerAlert(item, at: "\(path)[\(index)]")) }
@@ -205,64 +207,5 @@ extension AlertmanagerAlert {
         startsAt = try TreeReader.optional(members, "startsAt", at: path, TreeReader.string(_:at:))
         endsAt = try TreeReader.optional(members, "endsAt", at: path, TreeReader.string(_:at:))
         fingerprint = try TreeReader.optional(members, "fingerprint", at: path, TreeReader.string(_:at:))
-    }
-}
-
-/// Typed reads of a tree's object members, with `IngestError`s worded as
-/// `IngestError(decoding:)` words Foundation's. `path` is the object's
-/// field path, "" for the body.
-enum TreeReader {
-    typealias Members = [(key: String, value: JSONShape.Value)]
-
-    static func field(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
-
-    static func members(of value: JSONShape.Value, at path: String) throws(IngestError) -> Members {
-        guard case .object(let members) = value else { throw IngestError(path.isEmpty ? "body" : path, "expected an object") }
-        return members
-    }
-
-    static func member(_ members: Members, _ key: String) -> JSONShape.Value? {
-        members.first { $0.key == key }?.value
-    }
-
-    /// A member that must be there and not null; `kind` names what it should be.
-    static func required(_ members: Members, _ key: String, at path: String, _ kind: String) throws(IngestError) -> JSONShape.Value {
-        switch member(members, key) {
-        case nil: throw IngestError(field(path, key), "required")
-        case .null?: throw IngestError(field(path, key), "expected \(kind), found null")
-        case let value?: return value
-        }
-    }
-
-    /// A member read by `read` when there and not null.
-    static func optional<T>(_ members: Members, _ key: String, at path: String,
-                            _ read: (JSONShape.Value, String) throws(IngestError) -> T) throws(IngestError) -> T? {
-        switch member(members, key) {
-        case nil, .null?: return nil
-        case let value?: return try read(value, field(path, key))
-        }
-    }
-
-    static func string(_ members: Members, _ key: String, at path: String) throws(IngestError) -> String {
-        try string(required(members, key, at: path, "a string"), at: field(path, key))
-    }
-
-    static func string(_ value: JSONShape.Value, at field: String) throws(IngestError) -> String {
-        guard case .string(let text) = value else { throw IngestError(field, "expected a string") }
-        return text
-    }
-
-    static func strings(_ value: JSONShape.Value, at field: String) throws(IngestError) -> [String: String] {
-        guard case .object(let entries) = value else { throw IngestError(field, "expected an object") }
-        var strings: [String: String] = [:]
-        strings.reserveCapacity(entries.count)
-        for (name, value) in entries {
-            switch value {
-            case .string(let text): strings[name] = text
-            case .null: throw IngestError("\(field).\(FieldPath.name(name))", "expected a string, found null")
-            default: throw IngestError("\(field).\(FieldPath.name(name))", "expected a string")
-            }
-        }
-        return strings
     }
 }

@@ -12,6 +12,8 @@ struct AlertmanagerReaderTests {
     @Test(arguments: [
         (#"{"labels":{}}"#, "body", "expected an array"),
         (#"[1]"#, "[0]", "expected an object"),
+        (#"[null]"#, "[0]", "expected an object, found null"),
+        ("null", "body", "expected an array, found null"),
         (#"[{}]"#, "[0].labels", "required"),
         (#"[{"labels":null}]"#, "[0].labels", "expected an object, found null"),
         (#"[{"labels":"x"}]"#, "[0].labels", "expected an object"),
@@ -34,6 +36,9 @@ struct AlertmanagerReaderTests {
         (#"{"version":null,"alerts":[]}"#, "version", "expected a string, found null"),
         (#"{"version":"4"}"#, "alerts", "required"),
         (#"{"version":"4","alerts":{}}"#, "alerts", "expected an array"),
+        (#"{"version":"4","alerts":null}"#, "alerts", "expected an array, found null"),
+        (#"{"version":"4","alerts":[null]}"#, "alerts[0]", "expected an object, found null"),
+        ("null", "body", "expected an object, found null"),
         (#"{"version":"3","alerts":[]}"#, "version", "expected \"4\", found \"3\""),
         (#"{"version":"4","alerts":[{"labels":{"alertname":"A","b":[]}}]}"#, "alerts[0].labels.b", "expected a string"),
     ])

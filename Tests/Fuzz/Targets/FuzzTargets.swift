@@ -81,13 +81,14 @@ public enum FuzzTargets {
 
     /// Of several bad members in one object of strings (labels, annotations),
     /// Foundation's decoder names the first in its dictionary's hash order,
-    /// the tree reader the first in the body: the same message about a
-    /// member of the same object.
+    /// the tree reader the first in the body: both say a member of the same
+    /// object is not a string (one may be null, the other a number).
     static func sameObjectOfStrings(_ error: IngestError, _ wanted: IngestError) -> Bool {
         func object(_ field: String) -> Substring? {
             [".labels.", ".annotations."].lazy.compactMap { field.range(of: $0) }.first.map { field[..<$0.upperBound] }
         }
-        return error.message == wanted.message && object(error.field) != nil && object(error.field) == object(wanted.field)
+        return error.message.hasPrefix("expected a string") && wanted.message.hasPrefix("expected a string")
+            && object(error.field) != nil && object(error.field) == object(wanted.field)
     }
 
     static func check(_ events: [Event]) {
