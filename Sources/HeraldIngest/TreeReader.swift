@@ -60,4 +60,14 @@ enum TreeReader {
         }
         return strings
     }
+
+    /// A JSON number that must be a whole number, as `decodeWholeNumber`
+    /// reads it for the decoder: refused when fractional or not finite,
+    /// clamped to Int64's range.
+    static func wholeNumber(_ value: JSONShape.Value, at field: String) throws(IngestError) -> Int64 {
+        guard case .number(let number) = value else { throw IngestError(field, "expected an integer") }
+        guard number.isFinite else { throw IngestError(field, "expected an integer in range") }
+        guard number == number.rounded() else { throw IngestError(field, "expected an integer") }
+        return Int64(exactly: number) ?? (number < 0 ? .min : .max)
+    }
 }
