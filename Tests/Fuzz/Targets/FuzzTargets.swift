@@ -65,8 +65,6 @@ public enum FuzzTargets {
         }
     }
 
-    /// What every accepted event must hold to, so nothing downstream
-    /// (stored JSON, templates, plugins' time formats) can overflow.
     typealias Reader<T> = ([UInt8], String, Date) throws(IngestError) -> [T]
 
     /// What `reader` takes from `data`, after checking that the reference
@@ -97,13 +95,16 @@ public enum FuzzTargets {
     /// the tree reader the first in the body: both say a member of the same
     /// object is not a string (one may be null, the other a number).
     static func sameObjectOfStrings(_ error: IngestError, _ wanted: IngestError) -> Bool {
-        func object(_ field: String) -> Substring? {
-            [".labels.", ".annotations."].lazy.compactMap { field.range(of: $0) }.first.map { field[..<$0.upperBound] }
+        func object(_ field: String) -> String? {
+            let field = "." + field  // a native event's own labels are "labels.x"
+            return [".labels.", ".annotations."].lazy.compactMap { field.range(of: $0) }.first.map { String(field[..<$0.upperBound]) }
         }
         return error.message.hasPrefix("expected a string") && wanted.message.hasPrefix("expected a string")
             && object(error.field) != nil && object(error.field) == object(wanted.field)
     }
 
+    /// What every accepted event must hold to, so nothing downstream
+    /// (stored JSON, templates, plugins' time formats) can overflow.
     static func check(_ events: [Event]) {
         for event in events {
             precondition(EventLimits.contains(event.startsAt), "starts_at out of range: \(event.startsAt)")
