@@ -154,9 +154,10 @@ struct AlertmanagerAlert: Decodable {
             mix(0x1F)
             for byte in label.value.utf8 { mix(byte) }
         }
-        let digits = Array("0123456789abcdef".utf8)
-        return String(decoding: (0..<16).map { digits[Int(hash >> (60 - 4 * UInt64($0)) & 0xF)] }, as: UTF8.self)
+        return String(decoding: (0..<16).map { hexDigits[Int(hash >> (60 - 4 * UInt64($0)) & 0xF)] }, as: UTF8.self)
     }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 }
 
 /// Alertmanager's webhook body (version 4): the alerts of one group.
@@ -189,9 +190,7 @@ extension AlertmanagerWebhookBody {
 extension AlertmanagerAlert {
     /// The alerts of an array at `path` ("" for the body itself).
     static func list(_ value: JSONShape.Value, at path: String) throws(IngestError) -> [AlertmanagerAlert] {
-        let field = path.isEmpty ? "body" : path
-        if case .null = value { throw IngestError(field, "expected an array, found null") }
-        guard case .array(let items) = value else { throw IngestError(field, "expected an array") }
+        let items = try TreeReader.items(value, at: path.isEmpty ? "body" : path)
         var alerts: [AlertmanagerAlert] = []
         alerts.reserveCapacity(items.count)
         for (index, item) in items.enumerated() { alerts.append(try AlertmanagerAlert(item, at: "\(path)[\(index)]")) }

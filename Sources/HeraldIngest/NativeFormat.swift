@@ -59,41 +59,17 @@ struct NativeEvent: Decodable {
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Keys.self)
         let at = { (key: Keys) in FieldPath.of(decoder.codingPath, key.stringValue) }
-        id = try c.decodeIfPresent(String.self, forKey: .id)
-        if let id, id.isEmpty { throw IngestError(at(.id), "must not be empty (leave it out for a new one)") }
-        name = try c.decode(String.self, forKey: .name)
-        guard !name.isEmpty else { throw IngestError(at(.name), "must not be empty") }
-        let levelName = try c.decode(String.self, forKey: .level)
-        guard let level = Level(name: levelName), level != .recovery else {
-            throw IngestError(at(.level), "unknown level \"\(levelName)\" (use Critical, Error, Warning or Info; send status \"resolved\" to recover)")
-        }
-        self.level = level
-        let statusName = try c.decodeIfPresent(String.self, forKey: .status) ?? "firing"
-        guard let status = EventStatus(rawValue: statusName) else {
-            throw IngestError(at(.status), "expected \"firing\" or \"resolved\", found \"\(statusName)\"")
-        }
-        self.status = status
-        objectID = try c.decode(String.self, forKey: .objectID)
-        guard !objectID.isEmpty else { throw IngestError(at(.objectID), "must not be empty") }
+        id = try Self.checkedID(c.decodeIfPresent(String.self, forKey: .id), at: at(.id))
+        name = try Self.nonEmpty(c.decode(String.self, forKey: .name), at: at(.name))
+        level = try Self.level(named: c.decode(String.self, forKey: .level), at: at(.level))
+        status = try Self.status(named: c.decodeIfPresent(String.self, forKey: .status), at: at(.status))
+        objectID = try Self.nonEmpty(c.decode(String.self, forKey: .objectID), at: at(.objectID))
         labels = try c.decodeIfPresent([String: String].self, forKey: .labels) ?? [:]
         annotations = try c.decodeIfPresent([String: String].self, forKey: .annotations) ?? [:]
-        func date(_ key: Keys) throws -> Date? {
-            guard let text = try c.decodeIfPresent(String.self, forKey: key) else { return nil }
-            guard let date = Timestamp.parse(text) else {
-                throw IngestError(at(key), "expected an RFC 3339 time such as 2026-11-22T10:00:00Z")
-            }
-            guard EventLimits.contains(date) else { throw IngestError(at(key), EventLimits.rangeMessage) }
-            return date
-        }
-        startsAt = try date(.startsAt)
-        endsAt = try date(.endsAt)
-        if let startsAt, let endsAt, endsAt < startsAt {
-            throw IngestError(at(.endsAt), "must not be before starts_at")
-        }
-        let timeout = try c.decodeWholeNumber(forKey: .timeout, at: at(.timeout))
-        if let timeout, timeout < 0 { throw IngestError(at(.timeout), "must not be negative") }
-        // Clamped, as documented: a timeout past a year is a year.
-        self.timeout = timeout.map { Int(min($0, Int64(EventLimits.maxTimeoutSeconds))) }
+        startsAt = try Self.time(c.decodeIfPresent(String.self, forKey: .startsAt), at: at(.startsAt))
+        endsAt = try Self.time(c.decodeIfPresent(String.self, forKey: .endsAt), at: at(.endsAt))
+        try Self.checkOrder(startsAt, endsAt, at: at(.endsAt))
+        timeout = try Self.timeout(c.decodeWholeNumber(forKey: .timeout, at: at(.timeout)), at: at(.timeout))
         policy = try c.decodeIfPresent(String.self, forKey: .policy)
     }
 
@@ -118,8 +94,7 @@ extension NativeIngestBody {
         let members = try TreeReader.members(of: value, at: "")
         // Like `contains`: a member named events, whatever its value.
         if let list = TreeReader.member(members, "events") {
-            if case .null = list { throw IngestError("events", "expected an array, found null") }
-            guard case .array(let items) = list else { throw IngestError("events", "expected an array") }
+            let items = try TreeReader.items(list, at: "events")
             var events: [NativeEvent] = []
             events.reserveCapacity(items.count)
             for (index, item) in items.enumerated() {
@@ -137,41 +112,71 @@ extension NativeIngestBody {
 extension NativeEvent {
     init(_ members: TreeReader.Members, at path: String) throws(IngestError) {
         let at = { (key: String) in TreeReader.field(path, key) }
-        id = try TreeReader.optional(members, "id", at: path, TreeReader.string(_:at:))
-        if let id, id.isEmpty { throw IngestError(at("id"), "must not be empty (leave it out for a new one)") }
-        name = try TreeReader.string(members, "name", at: path)
-        guard !name.isEmpty else { throw IngestError(at("name"), "must not be empty") }
-        let levelName = try TreeReader.string(members, "level", at: path)
-        guard let level = Level(name: levelName), level != .recovery else {
-            throw IngestError(at("level"), "unknown level \"\(levelName)\" (use Critical, Error, Warning or Info; send status \"resolved\" to recover)")
+        let string = { (key: String) throws(IngestError) in
+            try TreeReader.optional(members, key, at: path, TreeReader.string(_:at:))
         }
-        self.level = level
-        let statusName = try TreeReader.optional(members, "status", at: path, TreeReader.string(_:at:)) ?? "firing"
-        guard let status = EventStatus(rawValue: statusName) else {
-            throw IngestError(at("status"), "expected \"firing\" or \"resolved\", found \"\(statusName)\"")
-        }
-        self.status = status
-        objectID = try TreeReader.string(members, "object_id", at: path)
-        guard !objectID.isEmpty else { throw IngestError(at("object_id"), "must not be empty") }
+        id = try Self.checkedID(string("id"), at: at("id"))
+        name = try Self.nonEmpty(TreeReader.string(members, "name", at: path), at: at("name"))
+        level = try Self.level(named: TreeReader.string(members, "level", at: path), at: at("level"))
+        status = try Self.status(named: string("status"), at: at("status"))
+        objectID = try Self.nonEmpty(TreeReader.string(members, "object_id", at: path), at: at("object_id"))
         labels = try TreeReader.optional(members, "labels", at: path, TreeReader.strings(_:at:)) ?? [:]
         annotations = try TreeReader.optional(members, "annotations", at: path, TreeReader.strings(_:at:)) ?? [:]
-        func date(_ key: String) throws(IngestError) -> Date? {
-            guard let text = try TreeReader.optional(members, key, at: path, TreeReader.string(_:at:)) else { return nil }
-            guard let date = Timestamp.parse(text) else {
-                throw IngestError(at(key), "expected an RFC 3339 time such as 2026-11-22T10:00:00Z")
-            }
-            guard EventLimits.contains(date) else { throw IngestError(at(key), EventLimits.rangeMessage) }
-            return date
+        startsAt = try Self.time(string("starts_at"), at: at("starts_at"))
+        endsAt = try Self.time(string("ends_at"), at: at("ends_at"))
+        try Self.checkOrder(startsAt, endsAt, at: at("ends_at"))
+        timeout = try Self.timeout(TreeReader.optional(members, "timeout", at: path, TreeReader.wholeNumber(_:at:)),
+                                   at: at("timeout"))
+        policy = try string("policy")
+    }
+}
+
+// MARK: - The checks both readers make of a field's value
+
+extension NativeEvent {
+    static func checkedID(_ id: String?, at field: String) throws(IngestError) -> String? {
+        if let id, id.isEmpty { throw IngestError(field, "must not be empty (leave it out for a new one)") }
+        return id
+    }
+
+    static func nonEmpty(_ text: String, at field: String) throws(IngestError) -> String {
+        guard !text.isEmpty else { throw IngestError(field, "must not be empty") }
+        return text
+    }
+
+    static func level(named name: String, at field: String) throws(IngestError) -> Level {
+        guard let level = Level(name: name), level != .recovery else {
+            throw IngestError(field, "unknown level \"\(name)\" (use Critical, Error, Warning or Info; send status \"resolved\" to recover)")
         }
-        startsAt = try date("starts_at")
-        endsAt = try date("ends_at")
-        if let startsAt, let endsAt, endsAt < startsAt {
-            throw IngestError(at("ends_at"), "must not be before starts_at")
+        return level
+    }
+
+    /// Firing when not given.
+    static func status(named name: String?, at field: String) throws(IngestError) -> EventStatus {
+        let name = name ?? "firing"
+        guard let status = EventStatus(rawValue: name) else {
+            throw IngestError(field, "expected \"firing\" or \"resolved\", found \"\(name)\"")
         }
-        let timeout = try TreeReader.optional(members, "timeout", at: path, TreeReader.wholeNumber(_:at:))
-        if let timeout, timeout < 0 { throw IngestError(at("timeout"), "must not be negative") }
-        // Clamped, as documented: a timeout past a year is a year.
-        self.timeout = timeout.map { Int(min($0, Int64(EventLimits.maxTimeoutSeconds))) }
-        policy = try TreeReader.optional(members, "policy", at: path, TreeReader.string(_:at:))
+        return status
+    }
+
+    static func time(_ text: String?, at field: String) throws(IngestError) -> Date? {
+        guard let text else { return nil }
+        guard let date = Timestamp.parse(text) else {
+            throw IngestError(field, "expected an RFC 3339 time such as 2026-11-22T10:00:00Z")
+        }
+        guard EventLimits.contains(date) else { throw IngestError(field, EventLimits.rangeMessage) }
+        return date
+    }
+
+    static func checkOrder(_ startsAt: Date?, _ endsAt: Date?, at field: String) throws(IngestError) {
+        if let startsAt, let endsAt, endsAt < startsAt { throw IngestError(field, "must not be before starts_at") }
+    }
+
+    /// Clamped, as documented: a timeout past a year is a year.
+    static func timeout(_ seconds: Int64?, at field: String) throws(IngestError) -> Int? {
+        guard let seconds else { return nil }
+        guard seconds >= 0 else { throw IngestError(field, "must not be negative") }
+        return Int(min(seconds, Int64(EventLimits.maxTimeoutSeconds)))
     }
 }

@@ -16,6 +16,15 @@ enum TreeReader {
         }
     }
 
+    /// The items of an array at `field`.
+    static func items(_ value: JSONShape.Value, at field: String) throws(IngestError) -> [JSONShape.Value] {
+        switch value {
+        case .array(let items): return items
+        case .null: throw IngestError(field, "expected an array, found null")
+        default: throw IngestError(field, "expected an array")
+        }
+    }
+
     static func member(_ members: Members, _ key: String) -> JSONShape.Value? {
         members.first { $0.key == key }?.value
     }
