@@ -46,7 +46,14 @@ struct ReloadTests {
                 try await Task.sleep(for: .milliseconds(5))
             }
         }
-        try await waitUntil(timeout: 20, "the first deliveries") { try await receiver.requests().count >= 50 }
+        do {
+            // Alone the first 50 arrive in under a second; with every suite
+            // starting its daemon and peers at once on two cores, 15-20 s.
+            try await waitUntil(timeout: 60, "the first deliveries") { try await receiver.requests().count >= 50 }
+        } catch {
+            sender.cancel()
+            throw TestFailure("\(error); the sender: \(await sender.result); \(try await Self.state(daemon, receiver))")
+        }
         try daemon.rewrite(config: Self.config(url: "\(receiver.baseURL)/v2", extra: extra))
         let reload = try await daemon.send("POST", "/-/reload")
         #expect(reload.status == 200, "\(reload.body)")
@@ -55,7 +62,7 @@ struct ReloadTests {
         let afterReload = try await receiver.requests().count
         try await sender.value
 
-        try await waitUntil(timeout: 30, "all \(total) events") { Set(try await receiver.requests().map(\.path).map(Self.id)).count >= total }
+        try await waitUntil(timeout: 60, "all \(total) events") { Set(try await receiver.requests().map(\.path).map(Self.id)).count >= total }
         let paths = try await receiver.requests().map(\.path)
         let ids = paths.map(Self.id)
         #expect(Set(ids) == Set((0..<total).map { "e\($0)" }))
@@ -110,6 +117,20 @@ struct ReloadTests {
         #expect(cancelled.allSatisfy { $0["last_error"] as? String == "the endpoint was deleted" })
         #expect(try await OutageTests.deliveries(daemon, status: "pending").isEmpty)
         #expect(try await OutageTests.health(daemon, endpoint: "gone").isEmpty)
+    }
+
+    /// What a test that timed out prints: what arrived, where each delivery
+    /// stands, the endpoint's health and the end of the daemon's log.
+    static func state(_ daemon: Daemon, _ receiver: HTTPReceiver) async throws -> String {
+        var counts: [String] = []
+        for status in ["pending", "delivered", "dead", "cancelled"] {
+            counts.append("\(status) \(try await OutageTests.deliveries(daemon, status: status).count)")
+        }
+        return """
+            \(try await receiver.requests().count) arrived; deliveries: \(counts.joined(separator: ", ")); \
+            hook: \(try await OutageTests.health(daemon, endpoint: "hook")); the log ends:
+            \(daemon.log.split(separator: "\n").suffix(40).joined(separator: "\n"))
+            """
     }
 
     static func id(_ path: String) -> String { String(path.split(separator: "/").last ?? "") }
