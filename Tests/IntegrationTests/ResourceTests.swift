@@ -79,7 +79,7 @@ struct ResourceTests {
                 #expect(answer.status == 202)
             }
         }
-        try await waitUntil(timeout: 20, "the first events") { try await receiver.requests().filter { $0.path.hasPrefix("/v1/e") }.count >= 20 }
+        try await waitUntil(timeout: 60, "the first events") { try await receiver.requests().filter { $0.path.hasPrefix("/v1/e") }.count >= 20 }
         var edited = view
         edited["config"] = ["url": "\(receiver.baseURL)/v2/{{ id }}"]
         for key in ["policies", "provisioned", "state"] { edited[key] = nil }
